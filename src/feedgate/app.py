@@ -1,0 +1,98 @@
+"""The FastAPI application: /api/v4 (signed), /healthz, /metrics, /openapi.json, /docs."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+
+from feedgate import __version__
+from feedgate.audiences.router import router as audiences_router
+from feedgate.auth.dependencies import authenticated_owner
+from feedgate.auth.service import KeyCache
+from feedgate.blackouts.router import router as blackouts_router
+from feedgate.channels.router import router as channels_router
+from feedgate.failover.engine import FailoverEngine
+from feedgate.failover.router import router as failover_router
+from feedgate.kit.db import Database
+from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
+from feedgate.kit.metrics import MetricsMiddleware, metrics_response
+from feedgate.playback.router import router as playback_router
+from feedgate.playback.state import DecisionState
+from feedgate.programs.router import router as programs_router
+from feedgate.rules.router import router as rules_router
+from feedgate.settings import Settings, get_settings
+from feedgate.slicers.router import router as slicers_router
+
+log = logging.getLogger("feedgate")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = Database(settings.database_url)
+    decisions = DecisionState(db, settings)
+    engine = FailoverEngine(db, settings.engine_tick_ms, on_switch=decisions.invalidate) \
+        if settings.engine_enabled else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        decisions.start()
+        if engine is not None:
+            engine.start()
+        log.info("feedgate %s on %s (engine %s)", __version__, db.engine.url.render_as_string(hide_password=True),
+                 "on" if engine else "off")
+        yield
+        if engine is not None:
+            engine.stop()
+        decisions.stop()
+        db.dispose()
+
+    app = FastAPI(title="feedgate", version=__version__, lifespan=lifespan,
+                  description="Live Slicer failover and per-viewer blackouts; v4 API compatible.")
+    app.state.settings = settings
+    app.state.db = db
+    app.state.key_cache = KeyCache()
+    app.state.decisions = decisions
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+
+    api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])
+    for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
+                   blackouts_router, programs_router, playback_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["service"], summary="Liveness: the database answers")
+    def healthz(request: Request) -> Any:
+        try:
+            with request.app.state.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return error_response(FeedgateError(503, "The database does not answer."))
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
+    def metrics() -> Any:
+        return metrics_response()
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            # FastAPI documents 422 for validation errors; this API answers 400 with the Error body.
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.get("responses", {})
+                    if "422" in responses:
+                        responses["400"] = {"description": "Invalid request (the description names the field)",
+                                            **{k: v for k, v in responses.pop("422").items() if k != "description"}}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

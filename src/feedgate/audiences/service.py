@@ -1,0 +1,127 @@
+"""Audiences and superaudiences: validation, referential safety, serialization."""
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedgate.audiences.models import Audience, SubAudience
+from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceUpdate
+from feedgate.kit.errors import bad_request, conflict
+from feedgate.kit.ids import new_id
+from feedgate.kit.lookup import find_by_ref
+from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.time import iso_ms, utcnow
+
+API = "/api/v4/audiences"
+VALUE_FIELDS = ("country_codes", "zip_codes", "dma_codes", "ip_networks", "devices")
+
+
+def get_audience(session: Session, owner: str, ref: str, *, for_update: bool = False) -> Audience:
+    return find_by_ref(session, Audience, ref, "Audience", Audience.owner == owner, for_update=for_update)
+
+
+def sub_audience_ids(session: Session, audience_id: str) -> list[str]:
+    return list(session.scalars(select(SubAudience.sub_id).where(SubAudience.super_id == audience_id)
+                                .order_by(SubAudience.position)))
+
+
+def serialize_audience(session: Session, audience: Audience) -> dict[str, Any]:
+    return {
+        "@id": f"{API}/{audience.id}", "@type": "Audience", "id": audience.id, "owner": audience.owner,
+        "created": iso_ms(audience.created), "updated": iso_ms(audience.updated), "desc": audience.desc,
+        "external_id": audience.external_id or "", "match_type": audience.match_type, "type": audience.type,
+        **{name: list(getattr(audience, name) or []) for name in VALUE_FIELDS},
+        "sub_audiences": sub_audience_ids(session, audience.id) if audience.type == "Multiple" else [],
+    }
+
+
+def _check_shape(kind: str, data: AudienceFields) -> None:
+    if kind == "Multiple":
+        for name in VALUE_FIELDS:
+            if getattr(data, name):
+                raise bad_request(f"Field '{name}' is for audiences of type Single; a superaudience "
+                                  "(type Multiple) only takes sub_audiences.")
+    elif data.sub_audiences:
+        raise bad_request("Field 'sub_audiences' is for superaudiences (type Multiple); "
+                          "this audience is of type Single.")
+
+
+def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str]) -> None:
+    ids: list[str] = []
+    for index, ref in enumerate(refs):
+        sub = session.scalars(select(Audience).where(Audience.owner == owner, Audience.id == ref)).first() \
+            or session.scalars(select(Audience).where(Audience.owner == owner, Audience.external_id == ref)).first()
+        if sub is None:
+            raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' does not exist.")
+        if sub.type != "Single":
+            raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' is a superaudience; "
+                              "only Single audiences can be sub-audiences.")
+        if sub.id not in ids:
+            ids.append(sub.id)
+    session.execute(delete(SubAudience).where(SubAudience.super_id == audience.id))
+    session.add_all(SubAudience(super_id=audience.id, sub_id=sub_id, position=i) for i, sub_id in enumerate(ids))
+
+
+def _commit(session: Session, external_id: str | None) -> None:
+    bump_config_version(session)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(f"Field 'external_id': another audience already uses '{external_id}'.") from None
+
+
+def create_audience(session: Session, owner: str, data: AudienceCreate) -> Audience:
+    _check_shape(data.type, data)
+    audience = Audience(
+        id=new_id(), owner=owner, desc=data.desc, external_id=data.external_id or None, type=data.type,
+        match_type=data.match_type or "ANY", **{name: getattr(data, name) or [] for name in VALUE_FIELDS},
+    )
+    session.add(audience)
+    session.flush()
+    if data.type == "Multiple":
+        _set_subs(session, owner, audience, data.sub_audiences or [])
+    _commit(session, data.external_id)
+    return audience
+
+
+def update_audience(session: Session, owner: str, ref: str, data: AudienceUpdate) -> Audience:
+    audience = get_audience(session, owner, ref, for_update=True)
+    if data.type is not None and data.type != audience.type:
+        raise bad_request(f"Field 'type' cannot change: audience '{ref}' is of type {audience.type}.")
+    _check_shape(audience.type, data)
+    if data.desc is not None:
+        audience.desc = data.desc
+    if data.external_id is not None:
+        audience.external_id = data.external_id or None
+    if data.match_type is not None:
+        audience.match_type = data.match_type
+    for name in VALUE_FIELDS:
+        if getattr(data, name) is not None:
+            setattr(audience, name, getattr(data, name))
+    if data.sub_audiences is not None and audience.type == "Multiple":
+        _set_subs(session, owner, audience, data.sub_audiences)
+    audience.updated = utcnow()
+    _commit(session, data.external_id)
+    return audience
+
+
+def delete_audience(session: Session, owner: str, ref: str) -> str:
+    from feedgate.rules.models import Rule  # rules depend on audiences, not the other way round
+
+    audience = get_audience(session, owner, ref, for_update=True)
+    rules = list(session.scalars(select(Rule.id).where(Rule.audience_id == audience.id).limit(5)))
+    if rules:
+        raise conflict(f"Audience '{ref}' is used by rule(s) {', '.join(rules)}; change or delete them first.")
+    supers = list(session.scalars(select(SubAudience.super_id).where(SubAudience.sub_id == audience.id).limit(5)))
+    if supers:
+        raise conflict(f"Audience '{ref}' is a sub-audience of superaudience(s) {', '.join(supers)}; "
+                       "remove it there first.")
+    audience_id = audience.id
+    session.delete(audience)
+    add_tombstone(session, "audience", owner, audience_id)
+    bump_config_version(session)
+    session.commit()
+    return audience_id

@@ -1,0 +1,19 @@
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from feedgate.kit.schemas import ExternalId, IdRef, RequestBody
+
+BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+BlackoutDesc = Annotated[str, StringConstraints(max_length=500)]
+
+
+class BlackoutFields(RequestBody):
+    blackout_id: BlackoutId | None = None
+    desc: BlackoutDesc | None = None
+    external_id: ExternalId | None = None
+    rules: Annotated[list[IdRef], Field(max_length=1000)] | None = None
+
+
+class BlackoutCreate(BlackoutFields):
+    blackout_id: BlackoutId

@@ -1,0 +1,107 @@
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedgate.blackouts.models import Blackout, BlackoutRule
+from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
+from feedgate.channels.models import Channel
+from feedgate.channels.service import get_channel
+from feedgate.kit.errors import bad_request, conflict
+from feedgate.kit.ids import new_id
+from feedgate.kit.lookup import find_by_ref
+from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.time import iso_ms, utcnow
+from feedgate.rules.models import Rule
+from feedgate.rules.service import serialize_rule
+
+
+def path(channel_id: str) -> str:
+    return f"/api/v4/channels/{channel_id}/blackouts"
+
+
+def get_blackout(session: Session, owner: str, channel: Channel, ref: str, *, for_update: bool = False) -> Blackout:
+    return find_by_ref(session, Blackout, ref, "Blackout", Blackout.owner == owner,
+                       Blackout.channel_id == channel.id, for_update=for_update)
+
+
+def rule_ids(session: Session, blackout: Blackout) -> list[str]:
+    return list(session.scalars(select(BlackoutRule.rule_id).where(BlackoutRule.blackout_pk == blackout.id)
+                                .order_by(BlackoutRule.position)))
+
+
+def serialize_blackout(session: Session, blackout: Blackout, *, include_rules: bool = False) -> dict[str, Any]:
+    rules = rule_ids(session, blackout)
+    body: dict[str, Any] = {
+        "@id": f"{path(blackout.channel_id)}/{blackout.id}", "@type": "Blackout", "id": blackout.id,
+        "owner": blackout.owner, "channel": blackout.channel_id, "blackout_id": blackout.blackout_id,
+        "desc": blackout.desc, "external_id": blackout.external_id or "", "rules": rules,
+        "created": iso_ms(blackout.created), "updated": iso_ms(blackout.updated),
+    }
+    if include_rules:
+        by_id = {r.id: r for r in session.scalars(select(Rule).where(Rule.id.in_(rules)))}
+        body["@included"] = [serialize_rule(by_id[r]) for r in rules if r in by_id]
+    return body
+
+
+def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]) -> None:
+    ids: list[str] = []
+    for index, ref in enumerate(refs):
+        rule = session.scalars(select(Rule).where(Rule.owner == owner, Rule.id == ref)).first() \
+            or session.scalars(select(Rule).where(Rule.owner == owner, Rule.external_id == ref)).first()
+        if rule is None:
+            raise bad_request(f"Field 'rules[{index}]': rule '{ref}' does not exist.")
+        if rule.id in ids:
+            raise bad_request(f"Field 'rules[{index}]': rule '{ref}' is listed twice.")
+        ids.append(rule.id)
+    session.execute(delete(BlackoutRule).where(BlackoutRule.blackout_pk == blackout.id))
+    session.add_all(BlackoutRule(blackout_pk=blackout.id, rule_id=r, position=i) for i, r in enumerate(ids))
+
+
+def _commit(session: Session, blackout: Blackout) -> None:
+    bump_config_version(session)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(f"Field 'blackout_id' or 'external_id': channel '{blackout.channel_id}' already has a "
+                       f"blackout with blackout_id '{blackout.blackout_id}' or external_id "
+                       f"'{blackout.external_id}'.") from None
+
+
+def create_blackout(session: Session, owner: str, channel_ref: str, data: BlackoutCreate) -> Blackout:
+    channel = get_channel(session, owner, channel_ref)
+    blackout = Blackout(id=new_id(), owner=owner, channel_id=channel.id, blackout_id=data.blackout_id,
+                        desc=data.desc or "", external_id=data.external_id or None)
+    session.add(blackout)
+    _set_rules(session, owner, blackout, data.rules or [])
+    _commit(session, blackout)
+    return blackout
+
+
+def update_blackout(session: Session, owner: str, channel_ref: str, ref: str, data: BlackoutFields) -> Blackout:
+    channel = get_channel(session, owner, channel_ref)
+    blackout = get_blackout(session, owner, channel, ref, for_update=True)
+    if data.blackout_id is not None:
+        blackout.blackout_id = data.blackout_id
+    if data.desc is not None:
+        blackout.desc = data.desc
+    if data.external_id is not None:
+        blackout.external_id = data.external_id or None
+    if data.rules is not None:
+        _set_rules(session, owner, blackout, data.rules)
+    blackout.updated = utcnow()
+    _commit(session, blackout)
+    return blackout
+
+
+def delete_blackout(session: Session, owner: str, channel_ref: str, ref: str) -> tuple[str, str]:
+    channel = get_channel(session, owner, channel_ref)
+    blackout = get_blackout(session, owner, channel, ref, for_update=True)
+    blackout_pk = blackout.id
+    session.delete(blackout)
+    add_tombstone(session, "blackout", owner, blackout_pk, scope=channel.id)
+    bump_config_version(session)
+    session.commit()
+    return channel.id, blackout_pk

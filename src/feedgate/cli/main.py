@@ -1,0 +1,131 @@
+"""`feedgate`: run the service, manage users, and operate it over the API."""
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from feedgate.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="feedgate: live channel control plane.")
+users_app = typer.Typer(no_args_is_help=True, help="Users and API keys (direct database access).")
+geo_app = typer.Typer(no_args_is_help=True, help="Viewer geolocation data.")
+app.add_typer(users_app, name="users")
+app.add_typer(geo_app, name="geo")
+console = Console()
+err = Console(stderr=True)
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from feedgate.kit.db import Database
+    from feedgate.kit.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    return Database(url)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (FEEDGATE_DATABASE_URL)."""
+    from feedgate.kit.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    console.print("migrations applied")
+
+
+@app.command()
+def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
+          port: int = typer.Option(None, help="Port (FEEDGATE_PORT)."),
+          first_user: bool = typer.Option(False, "--first-user", help="Create a user if there is none.")) -> None:
+    """Migrate, then serve the API with the failover engine on."""
+    import uvicorn
+
+    from feedgate.app import create_app
+    from feedgate.auth.service import any_user, create_user
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = _database()
+    if first_user:
+        with db.sessions() as session:
+            if not any_user(session):
+                user = create_user(session, "admin")
+                console.print("[bold]First user created[/bold] (shown once):")
+                console.print(f"  FEEDGATE_USER_ID={user.id}")
+                console.print(f"  FEEDGATE_API_KEY={user.api_key}")
+    db.dispose()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+@users_app.command("create")
+def users_create(name: str = typer.Option(..., "--name", help="Display name."),
+                 as_json: bool = typer.Option(False, "--json", help="Print {user_id, api_key} as JSON.")) -> None:
+    """Create a user and print its API key (once)."""
+    from feedgate.auth.service import create_user
+
+    db = _database()
+    with db.sessions() as session:
+        user = create_user(session, name)
+    if as_json:
+        sys.stdout.write(json.dumps({"user_id": user.id, "api_key": user.api_key}) + "\n")
+    else:
+        console.print(f"user_id  {user.id}\napi_key  {user.api_key}")
+
+
+@users_app.command("list")
+def users_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List users (never their keys)."""
+    from feedgate.auth.service import list_users
+
+    db = _database()
+    with db.sessions() as session:
+        users = [{"user_id": u.id, "name": u.name, "created": u.created.isoformat()} for u in list_users(session)]
+    if as_json:
+        sys.stdout.write(json.dumps(users) + "\n")
+        return
+    table = Table("user_id", "name", "created")
+    for u in users:
+        table.add_row(u["user_id"], u["name"], u["created"])
+    console.print(table)
+
+
+@users_app.command("rotate-key")
+def users_rotate(user_id: str = typer.Argument(..., help="The user whose key to replace."),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Replace a user's API key; the old one stops working within seconds."""
+    from feedgate.auth.service import rotate_key
+
+    db = _database()
+    with db.sessions() as session:
+        user = rotate_key(session, user_id)
+    if user is None:
+        err.print(f"error: user '{user_id}' does not exist")
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(json.dumps({"user_id": user.id, "api_key": user.api_key}) + "\n")
+    else:
+        console.print(f"user_id  {user.id}\napi_key  {user.api_key}")
+
+
+@geo_app.command("load-dma")
+def geo_load_dma(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of zip,dma rows."),
+                 merge: bool = typer.Option(False, "--merge", help="Keep rows not in the file.")) -> None:
+    """Load the zip-to-DMA table used to place viewers in Nielsen DMAs."""
+    from feedgate.geo.service import load_dma_csv
+
+    db = _database()
+    with db.sessions() as session:
+        report = load_dma_csv(session, path, replace=not merge)
+    console.print(f"loaded {report.loaded} rows, refused {len(report.refused)}")
+    for line in report.refused[:50]:
+        err.print(f"  refused {line}")
+
+
+def run() -> None:
+    app()

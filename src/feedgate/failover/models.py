@@ -1,0 +1,55 @@
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedgate.kit.db import Base, Timestamped
+
+
+class FailoverGroup(Timestamped, Base):
+    __tablename__ = "failover_groups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16), default="prioritized")
+    auto_failback: Mapped[bool] = mapped_column(Boolean, default=False)
+    hot_warm: Mapped[int] = mapped_column(Integer, default=0)
+    no_slicer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # System ID of the member slicer the engine tracks as active (kept while on slate).
+    active_slicer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    failover_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set after a `no_candidate` event so it is recorded once per outage, cleared on recovery.
+    no_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Health policy.
+    heartbeat_timeout_ms: Mapped[int] = mapped_column(Integer, default=3000)
+    clear_after_ms: Mapped[int] = mapped_column(Integer, default=10000)
+    blacklist_ms: Mapped[int] = mapped_column(Integer, default=60000)
+    input_loss_ms: Mapped[int] = mapped_column(Integer, default=2000)
+    video_black_ms: Mapped[int] = mapped_column(Integer, default=10000)
+    audio_silence_ms: Mapped[int] = mapped_column(Integer, default=30000)
+    dropped_frames_pct: Mapped[float] = mapped_column(Float, default=20.0)
+    upload_queue_s: Mapped[float] = mapped_column(Float, default=30.0)
+
+
+class AllowedOwner(Base):
+    __tablename__ = "failover_group_allowed_owners"
+    __table_args__ = (UniqueConstraint("failover_group_id", "owner"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failover_group_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("failover_groups.id", ondelete="CASCADE"), index=True
+    )
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class FailoverEvent(Base):
+    __tablename__ = "failover_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failover_group_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("failover_groups.id", ondelete="CASCADE"), index=True
+    )
+    time: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    from_slicer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    to_slicer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")

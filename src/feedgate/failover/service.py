@@ -1,0 +1,262 @@
+"""Failover groups: the seed's nine endpoints, the extra ones of DESIGN.md, sharing between owners."""
+
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from feedgate.auth.models import User
+from feedgate.channels.models import Channel
+from feedgate.failover.engine import member_name
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
+from feedgate.failover.schemas import (
+    ActivateSlicer, ChannelsChange, GroupCreate, GroupUpdate, HealthPolicyFields, OwnersChange, SlicersChange,
+)
+from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
+from feedgate.kit.ids import new_id
+from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.time import now_ms, utcnow
+from feedgate.slicers.models import Slicer
+
+API = "/api/v4/failover-groups"
+POLICY_FIELDS = tuple(HealthPolicyFields.model_fields)
+
+
+def record_event(session: Session, group_id: str, kind: str, reason: str,
+                 from_slicer: str | None = None, to_slicer: str | None = None) -> None:
+    session.add(FailoverEvent(id=new_id(), failover_group_id=group_id, time=now_ms(), kind=kind,
+                              from_slicer_id=from_slicer, to_slicer_id=to_slicer, reason=reason))
+
+
+def visible_groups(owner: str) -> Any:
+    shared = exists().where(AllowedOwner.failover_group_id == FailoverGroup.id, AllowedOwner.owner == owner)
+    return select(FailoverGroup).where(or_(FailoverGroup.owner == owner, shared))
+
+
+def get_group(session: Session, owner: str, group_id: str, *, for_update: bool = False) -> FailoverGroup:
+    """The group if `owner` owns it or is among its allowed owners; 404 otherwise."""
+    stmt = visible_groups(owner).where(FailoverGroup.id == group_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    group = session.scalars(stmt).first()
+    if group is None:
+        raise not_found("Failover group", group_id)
+    return group
+
+
+def owned_group(session: Session, owner: str, group_id: str) -> FailoverGroup:
+    group = get_group(session, owner, group_id, for_update=True)
+    if group.owner != owner:
+        raise forbidden(f"Only the owner of failover group '{group_id}' may change this; "
+                        "allowed owners may only add or remove their own channels and slicers.")
+    return group
+
+
+def active_slicer_name(session: Session, group: FailoverGroup) -> str | None:
+    if group.no_slicer:
+        return "no_slicer"
+    if group.active_slicer is None:
+        return None
+    row = session.execute(select(Slicer.owner, Slicer.slicer_id).where(Slicer.id == group.active_slicer)).first()
+    return None if row is None else member_name(row.owner, row.slicer_id, group.owner)
+
+
+def serialize_group(session: Session, group: FailoverGroup) -> dict[str, Any]:
+    channels = session.execute(
+        select(Channel.id, Channel.desc).where(Channel.failover_group_id == group.id).order_by(Channel.created)
+    ).all()
+    slicers = session.scalars(
+        select(Slicer).where(Slicer.failover_group_id == group.id).order_by(Slicer.order, Slicer.slicer_id)
+    ).all()
+    flat = group.mode == "flat"
+    body: dict[str, Any] = {
+        "@id": f"{API}/{group.id}", "@type": "FailoverGroup", "id": group.id, "owner": group.owner,
+        "name": group.name, "hot_warm": group.hot_warm, "mode": group.mode, "auto_failback": group.auto_failback,
+        "failover_time": group.failover_time, "active": None, "active_slicer_id": active_slicer_name(session, group),
+        "no_slicer": group.no_slicer,
+        "channels": [{"id": c.id, "desc": c.desc} for c in channels],
+        "slicers": [{
+            "id": member_name(s.owner, s.slicer_id, group.owner), "blacklist_until": s.blacklist_until,
+            "order": 1 if flat else s.order, "status": {"state": s.state, "thumb_url": s.thumb_url},
+            "hostname": s.hostname, "enabled": s.enabled,
+        } for s in slicers],
+    }
+    body.update({name: getattr(group, name) for name in POLICY_FIELDS})
+    return body
+
+
+def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGroup:
+    values = {k: v for k, v in data.model_dump().items() if v is not None}
+    group = FailoverGroup(id=new_id(), owner=owner, **values)
+    session.add(group)
+    session.flush()
+    record_event(session, group.id, "config", f"group created ({group.mode})")
+    session.commit()
+    return group
+
+
+def delete_group(session: Session, owner: str, group_id: str) -> None:
+    group = owned_group(session, owner, group_id)
+    # Channels and slicers are released, not deleted.
+    session.execute(update(Channel).where(Channel.failover_group_id == group.id)
+                    .values(failover_group_id=None, updated=utcnow()))
+    session.execute(update(Slicer).where(Slicer.failover_group_id == group.id).values(failover_group_id=None))
+    session.delete(group)
+    add_tombstone(session, "failover_group", owner, group_id)
+    bump_config_version(session)
+    session.commit()
+
+
+def update_group(session: Session, owner: str, group_id: str, data: GroupUpdate) -> None:
+    group = owned_group(session, owner, group_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if not changes:
+        return
+    for key, value in changes.items():
+        setattr(group, key, value)
+    group.updated = utcnow()
+    record_event(session, group.id, "config", ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
+    session.commit()
+
+
+def resolve_member(session: Session, group: FailoverGroup, ref: str, field: str) -> Slicer:
+    """A member slicer from `slicerID` (the group owner's) or `OWNER_ID:slicerID`; 400 when not a member."""
+    slicer_owner, _, name = ref.rpartition(":")
+    slicer = session.scalars(select(Slicer).where(
+        Slicer.owner == (slicer_owner or group.owner), Slicer.slicer_id == name,
+        Slicer.failover_group_id == group.id,
+    )).first()
+    if slicer is None:
+        raise bad_request(f"Field '{field}': slicer '{ref}' is not a member of failover group '{group.id}'.")
+    return slicer
+
+
+def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateSlicer) -> None:
+    group = owned_group(session, owner, group_id)
+    if group.mode == "prioritized" and group.auto_failback:
+        raise bad_request(f"Failover group '{group_id}' has auto_failback on; "
+                          "turn it off before activating a slicer by hand.")
+    slicer = resolve_member(session, group, data.slicer_id, "slicer_id")
+    previous = active_slicer_name(session, group) if not group.no_slicer else None
+    group.active_slicer = slicer.id
+    group.failover_time = now_ms()
+    group.no_candidate = False
+    group.updated = utcnow()
+    record_event(session, group.id, "activated", "activated by the operator", previous, data.slicer_id)
+    bump_config_version(session)
+    session.commit()
+
+
+def change_channels(session: Session, owner: str, group_id: str, data: ChannelsChange) -> None:
+    group = get_group(session, owner, group_id, for_update=True)
+    now = utcnow()
+    for index, channel_id in enumerate(data.channels_ids_to_add):
+        # Conditional update: of concurrent requests adding one channel, exactly one can win.
+        result = session.execute(
+            update(Channel)
+            .where(Channel.id == channel_id, Channel.owner == owner, Channel.failover_group_id.is_(None))
+            .values(failover_group_id=group.id, updated=now)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            continue
+        current = session.execute(
+            select(Channel.failover_group_id).where(Channel.id == channel_id, Channel.owner == owner)
+        ).first()
+        # Raising leaves the transaction uncommitted: nothing of the request is applied.
+        if current is None:
+            raise not_found("Channel", channel_id)
+        if current.failover_group_id != group.id:
+            raise conflict(f"Field 'channels_ids_to_add[{index}]': channel '{channel_id}' belongs to failover "
+                           f"group '{current.failover_group_id}'; remove it from there first.")
+    for channel_id in data.channels_ids_to_remove:
+        channel = session.scalars(select(Channel).where(
+            Channel.id == channel_id, or_(Channel.owner == owner, Channel.failover_group_id == group.id)
+        )).first()
+        if channel is None or (channel.owner != owner and group.owner != owner):
+            raise not_found("Channel", channel_id)
+        if channel.failover_group_id == group.id:
+            channel.failover_group_id = None
+            channel.updated = now
+    if data.channels_ids_to_add or data.channels_ids_to_remove:
+        record_event(session, group.id, "config",
+                     f"channels added {data.channels_ids_to_add}, removed {data.channels_ids_to_remove}")
+        bump_config_version(session)
+    session.commit()
+
+
+def list_allowed_owners(session: Session, owner: str, group_id: str) -> list[AllowedOwner]:
+    group = get_group(session, owner, group_id)
+    return list(session.scalars(select(AllowedOwner).where(AllowedOwner.failover_group_id == group.id)
+                                .order_by(AllowedOwner.owner)))
+
+
+def change_allowed_owners(session: Session, owner: str, group_id: str, data: OwnersChange) -> None:
+    group = owned_group(session, owner, group_id)
+    for index, user_id in enumerate(data.owners_to_add):
+        if session.get(User, user_id) is None:
+            raise bad_request(f"Field 'owners_to_add[{index}]': user '{user_id}' does not exist.")
+        if user_id == group.owner:
+            continue
+        present = session.scalar(select(func.count()).where(
+            AllowedOwner.failover_group_id == group.id, AllowedOwner.owner == user_id))
+        if not present:
+            session.add(AllowedOwner(id=new_id(), failover_group_id=group.id, owner=user_id))
+    for user_id in data.owners_to_remove:
+        session.execute(delete(AllowedOwner).where(AllowedOwner.failover_group_id == group.id,
+                                                   AllowedOwner.owner == user_id))
+        # Revoking access releases what that owner had put in the group.
+        session.execute(update(Channel).where(Channel.failover_group_id == group.id, Channel.owner == user_id)
+                        .values(failover_group_id=None, updated=utcnow()))
+        session.execute(update(Slicer).where(Slicer.failover_group_id == group.id, Slicer.owner == user_id)
+                        .values(failover_group_id=None))
+    if data.owners_to_add or data.owners_to_remove:
+        record_event(session, group.id, "config",
+                     f"allowed owners added {data.owners_to_add}, removed {data.owners_to_remove}")
+        bump_config_version(session)
+    session.commit()
+
+
+def set_no_slicer(session: Session, owner: str, group_id: str, no_slicer: bool) -> None:
+    group = owned_group(session, owner, group_id)
+    if group.no_slicer != no_slicer:
+        group.no_slicer = no_slicer
+        group.updated = utcnow()
+        record_event(session, group.id, "no_slicer_on" if no_slicer else "no_slicer_off",
+                     "slate on air by the operator" if no_slicer else "back to the active slicer")
+        bump_config_version(session)
+    session.commit()
+
+
+def change_slicers(session: Session, owner: str, group_id: str, data: SlicersChange) -> None:
+    group = owned_group(session, owner, group_id)
+    changed = []
+    for item in data.slicers:
+        try:
+            slicer = resolve_member(session, group, item.slicer_id, "slicer_id")
+        except FeedgateError:
+            continue  # the seed: "All other Live Slicers are ignored."
+        if item.order is not None:
+            slicer.order = item.order
+        if item.enabled is not None:
+            slicer.enabled = item.enabled
+        changed.append(f"{item.slicer_id}(order={slicer.order}, enabled={slicer.enabled})")
+    if changed:
+        record_event(session, group.id, "config", "slicers " + ", ".join(changed))
+    session.commit()
+
+
+def remove_member(session: Session, owner: str, group_id: str, slicer_ref: str) -> None:
+    group = get_group(session, owner, group_id, for_update=True)
+    slicer = resolve_member(session, group, slicer_ref if group.owner == owner or ":" in slicer_ref
+                            else f"{owner}:{slicer_ref}", "slicer_id")
+    if group.owner != owner and slicer.owner != owner:
+        raise forbidden(f"Slicer '{slicer_ref}' belongs to another owner; only the group's owner may remove it.")
+    slicer.failover_group_id = None
+    record_event(session, group.id, "left", "removed from the group", member_name(slicer.owner, slicer.slicer_id,
+                                                                                  group.owner))
+    session.commit()
+
+
+def serialize_event(event: FailoverEvent) -> dict[str, Any]:
+    return {"@type": "FailoverEvent", "id": event.id, "time": event.time, "kind": event.kind,
+            "from_slicer_id": event.from_slicer_id, "to_slicer_id": event.to_slicer_id, "reason": event.reason}

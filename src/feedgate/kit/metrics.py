@@ -1,0 +1,53 @@
+"""Prometheus metrics, served at /metrics, and the middleware that times every request by route."""
+
+import time
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter("feedgate_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "feedgate_request_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+HEARTBEATS = Counter("feedgate_heartbeats_total", "Slicer heartbeats received")
+FAILOVERS = Counter("feedgate_failovers_total", "Active slicer switches made by the engine", ["kind"])
+ENGINE_LEADER = Gauge("feedgate_engine_leader", "1 while this process holds failover engine leadership")
+ENGINE_PASS = Histogram("feedgate_engine_pass_seconds", "Time of one engine evaluation pass over all groups")
+DECISIONS = Counter("feedgate_decisions_total", "Playback decisions", ["outcome"])
+MATCHER_REBUILDS = Counter("feedgate_matcher_rebuilds_total", "Rebuilds of the compiled decision state")
+MATCHER_REBUILD_SECONDS = Histogram("feedgate_matcher_rebuild_seconds", "Duration of compiled state rebuilds")
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the playback hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route: Any = scope.get("route")
+            name = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "")
+            REQUESTS.labels(method, name, str(status[0])).inc()
+            LATENCY.labels(method, name).observe(time.perf_counter() - start)

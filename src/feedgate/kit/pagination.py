@@ -1,0 +1,136 @@
+"""The one paging helper: page/page_size, order, after, include_deleted and @links for every collection."""
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Query
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from feedgate.kit.errors import bad_request
+from feedgate.kit.models import Tombstone
+from feedgate.kit.time import RECENT_WINDOW, iso_ms, parse_iso, utcnow
+
+MAX_PAGE_SIZE = 40
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+    order: str | None = None
+    after: datetime | None = None
+    include_deleted: bool = False
+
+    def since(self) -> datetime | None:
+        """The `after` instant, clamped to the last ten minutes; with include_deleted alone, ten minutes."""
+        floor = utcnow() - RECENT_WINDOW
+        if self.after is not None:
+            return max(self.after, floor)
+        return floor if self.include_deleted else None
+
+
+def page_query(
+    page: int = Query(1, ge=1, description="Page number, from 1."),
+    page_size: int = Query(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page, 1 to 40."),
+    order: str | None = Query(None, max_length=64, description="FIELD or -FIELD, where the resource lists fields."),
+    after: str | None = Query(None, max_length=64, description="ISO 8601 instant; only items updated after it."),
+    include_deleted: bool = Query(False, description="Add tombstones of items deleted in the window."),
+) -> PageQuery:
+    parsed_after = None
+    if after is not None:
+        try:
+            parsed_after = parse_iso(after)
+        except ValueError:
+            raise bad_request(
+                f"Query parameter 'after' is invalid: '{after}' is not an ISO 8601 instant "
+                "such as 2024-01-08T20:31:11.510Z."
+            ) from None
+    return PageQuery(page, page_size, order, parsed_after, include_deleted)
+
+
+def _links(path: str, query: PageQuery, total: int) -> dict[str, str]:
+    last = max(1, math.ceil(total / query.page_size))
+    extra: dict[str, str] = {}
+    if query.order:
+        extra["order"] = query.order
+    if query.after is not None:
+        extra["after"] = iso_ms(query.after)
+    if query.include_deleted:
+        extra["include_deleted"] = "true"
+
+    def link(page: int) -> str:
+        return f"{path}?{urlencode({'page': page, 'page_size': query.page_size, **extra})}"
+
+    links = {"first": link(1), "last": link(last)}
+    if query.page < last:
+        links["next"] = link(query.page + 1)
+    if 1 < query.page <= last + 1:
+        links["prev"] = link(min(query.page - 1, last))
+    return links
+
+
+def collection(path: str, items: Sequence[Any], total: int, query: PageQuery) -> dict[str, Any]:
+    return {"@id": path, "@type": "Collection", "items": list(items), "total_items": total,
+            "@links": _links(path, query, total)}
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    query: PageQuery,
+    path: str,
+    serialize: Callable[[Any], dict[str, Any]],
+    order_fields: Mapping[str, ColumnElement[Any]],
+    updated_column: ColumnElement[Any] | None,
+    tombstone: tuple[str, str, str] | None = None,
+    tombstone_type: str = "",
+    default_order: str | None = None,
+) -> dict[str, Any]:
+    """Run `stmt` (a select of one entity) one page at a time and wrap it as a Collection.
+
+    `order_fields` maps the names `order` accepts to columns; the first is the default order.
+    `tombstone` is (kind, owner, scope) of deleted items to add after the live ones.
+    """
+    names = list(order_fields)
+    order = query.order or default_order or names[0]
+    field = order.removeprefix("-")
+    if field not in order_fields:
+        raise bad_request(f"Query parameter 'order' is invalid: '{order}' is not one of {', '.join(names)} "
+                          "(prefix '-' to reverse).")
+    column = order_fields[field]
+    since = query.since()
+    if since is not None and query.after is not None and updated_column is not None:
+        stmt = stmt.where(updated_column > since)
+    live_total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+    tomb_stmt = None
+    tomb_total = 0
+    if query.include_deleted and tombstone is not None and since is not None:
+        kind, owner, scope = tombstone
+        tomb_stmt = select(Tombstone).where(
+            Tombstone.kind == kind, Tombstone.owner == owner, Tombstone.scope == scope,
+            Tombstone.deleted_at > since,
+        )
+        tomb_total = session.scalar(select(func.count()).select_from(tomb_stmt.subquery())) or 0
+
+    offset = (query.page - 1) * query.page_size
+    direction = column.desc() if order.startswith("-") else column.asc()
+    tiebreak = stmt.column_descriptions[0]["entity"].id
+    items: list[dict[str, Any]] = [
+        serialize(row)
+        for row in session.scalars(stmt.order_by(direction, tiebreak.asc())
+                                   .offset(offset).limit(query.page_size))
+    ]
+    if tomb_stmt is not None and len(items) < query.page_size:
+        tomb_offset = max(0, offset - live_total)
+        for tomb in session.scalars(tomb_stmt.order_by(Tombstone.deleted_at, Tombstone.id)
+                                    .offset(tomb_offset).limit(query.page_size - len(items))):
+            items.append({"@id": f"{path}/{tomb.item_id}", "@type": tombstone_type, "id": tomb.item_id,
+                          "deleted": True})
+    return collection(path, items, live_total + tomb_total, query)

@@ -1,0 +1,18 @@
+"""Every table, imported in one place for Alembic and for metadata.create_all in tests."""
+
+from feedgate.audiences.models import Audience, SubAudience
+from feedgate.auth.models import User
+from feedgate.blackouts.models import Blackout, BlackoutRule
+from feedgate.channels.models import Channel
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
+from feedgate.geo.models import ZipDma
+from feedgate.kit.db import Base
+from feedgate.kit.models import ConfigVersion, Tombstone
+from feedgate.programs.models import ProgramTag, ScheduleWindow
+from feedgate.rules.models import Rule
+from feedgate.slicers.models import Slicer
+
+__all__ = [
+    "AllowedOwner", "Audience", "Base", "Blackout", "BlackoutRule", "Channel", "ConfigVersion", "FailoverEvent",
+    "FailoverGroup", "ProgramTag", "Rule", "ScheduleWindow", "Slicer", "SubAudience", "Tombstone", "User", "ZipDma",
+]

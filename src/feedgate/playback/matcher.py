@@ -1,0 +1,191 @@
+"""The blackout matcher: plain data in, a decision out. No I/O, no session.
+
+A blackout's rules and their audiences compile into value->audience indexes (countries, zips,
+DMAs, devices) and per-prefix-length tables for IP networks, so a viewer costs a few dict
+lookups plus work proportional to the audiences it hits, not to the number of rules.
+"""
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+CRITERIA = ("country_codes", "zip_codes", "dma_codes", "ip_networks", "devices")
+
+
+@dataclass(frozen=True)
+class AudienceSpec:
+    id: str
+    type: str = "Single"  # Single | Multiple
+    match_type: str = "ANY"  # ANY | ALL | NONE
+    country_codes: tuple[str, ...] = ()
+    zip_codes: tuple[str, ...] = ()
+    dma_codes: tuple[str, ...] = ()
+    ip_networks: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    sub_audiences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    all_viewers: bool = False
+    audience_id: str | None = None
+    content_type: str = "slate"
+    content_id: str = ""
+    loop: bool = True
+
+
+@dataclass(frozen=True)
+class Viewer:
+    ip: str | None = None
+    country: str | None = None
+    zip: str | None = None
+    dma: str | None = None
+    device: str | None = None
+
+    @property
+    def located(self) -> bool:
+        return self.country is not None or self.zip is not None or self.dma is not None
+
+
+def viewer_values(viewer: Viewer) -> dict[str, str | None]:
+    return {"country_codes": viewer.country, "zip_codes": viewer.zip, "dma_codes": viewer.dma,
+            "devices": viewer.device.lower() if viewer.device else None}
+
+
+@dataclass
+class _IpTable:
+    """Networks by prefix length: {prefixlen: {network int: [audience index]}}."""
+
+    bits: int
+    by_len: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+    lengths: tuple[int, ...] = ()
+
+    def add(self, network: ipaddress.IPv4Network | ipaddress.IPv6Network, index: int) -> None:
+        shift = self.bits - network.prefixlen
+        self.by_len.setdefault(network.prefixlen, {}).setdefault(int(network.network_address) >> shift, []) \
+            .append(index)
+
+    def freeze(self) -> None:
+        self.lengths = tuple(sorted(self.by_len, reverse=True))
+
+    def hits(self, address: int) -> set[int]:
+        found: set[int] = set()
+        for length in self.lengths:
+            indexes = self.by_len[length].get(address >> (self.bits - length))
+            if indexes:
+                found.update(indexes)
+        return found
+
+
+class CompiledBlackout:
+    """One blackout's ordered rules, compiled for fast per-viewer decisions."""
+
+    def __init__(self, rules: Sequence[RuleSpec], audiences: Mapping[str, AudienceSpec]) -> None:
+        self.rules = [r for r in rules if r.all_viewers or (r.audience_id in audiences)]
+        self.first_rule = rules[0] if rules else None
+        singles: list[AudienceSpec] = []
+        self._single_index: dict[str, int] = {}
+
+        def single(audience_id: str) -> int | None:
+            spec = audiences.get(audience_id)
+            if spec is None or spec.type != "Single":
+                return None
+            if audience_id not in self._single_index:
+                self._single_index[audience_id] = len(singles)
+                singles.append(spec)
+            return self._single_index[audience_id]
+
+        self._supers: dict[str, tuple[str, tuple[int, ...]]] = {}
+        for rule in self.rules:
+            if rule.audience_id is None:
+                continue
+            spec = audiences[rule.audience_id]
+            if spec.type == "Single":
+                single(spec.id)
+            else:
+                subs = tuple(i for i in (single(s) for s in spec.sub_audiences) if i is not None)
+                self._supers[spec.id] = (spec.match_type, subs)
+
+        self._match_type = [s.match_type for s in singles]
+        self._needed = [sum(1 for c in CRITERIA if getattr(s, c)) for s in singles]
+        self._values: dict[str, dict[str, list[int]]] = {c: {} for c in CRITERIA if c != "ip_networks"}
+        self._v4, self._v6 = _IpTable(32), _IpTable(128)
+        for index, spec in enumerate(singles):
+            for criterion, table in self._values.items():
+                for value in getattr(spec, criterion):
+                    key = value.lower() if criterion == "devices" else value
+                    table.setdefault(key, []).append(index)
+            for text in spec.ip_networks:
+                network = ipaddress.ip_network(text, strict=False)
+                (self._v4 if network.version == 4 else self._v6).add(network, index)
+        self._v4.freeze()
+        self._v6.freeze()
+
+        # Rules whose audience can only match when the viewer hits it (ANY, or ALL with criteria) are
+        # found from the hits; the rest ("dense": all_viewers, NONE, supers, empty ALL) are scanned in order.
+        self._sparse_first: dict[int, int] = {}
+        self._dense: list[int] = []
+        for position, rule in enumerate(self.rules):
+            index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
+            if index is not None and (self._match_type[index] == "ANY" or
+                                      (self._match_type[index] == "ALL" and self._needed[index])):
+                self._sparse_first.setdefault(index, position)
+            else:
+                self._dense.append(position)
+
+    def _hits(self, viewer: Viewer) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for criterion, value in viewer_values(viewer).items():
+            if value is not None:
+                for index in self._values[criterion].get(value, ()):
+                    counts[index] = counts.get(index, 0) + 1
+        if viewer.ip is not None:
+            try:
+                address = ipaddress.ip_address(viewer.ip)
+            except ValueError:
+                address = None
+            if address is not None:
+                table = self._v4 if address.version == 4 else self._v6
+                for index in table.hits(int(address)):
+                    counts[index] = counts.get(index, 0) + 1
+        return counts
+
+    def _single_matches(self, index: int, counts: Mapping[int, int]) -> bool:
+        hits = counts.get(index, 0)
+        match_type = self._match_type[index]
+        if match_type == "ANY":
+            return hits > 0
+        if match_type == "ALL":
+            return hits == self._needed[index]
+        return hits == 0
+
+    def _rule_matches(self, rule: RuleSpec, counts: Mapping[int, int]) -> bool:
+        if rule.all_viewers:
+            return True
+        index = self._single_index.get(rule.audience_id or "")
+        if index is not None:
+            return self._single_matches(index, counts)
+        match_type, subs = self._supers[rule.audience_id or ""]
+        matched = (self._single_matches(i, counts) for i in subs)
+        if match_type == "ANY":
+            return any(matched)
+        if match_type == "ALL":
+            return all(matched)
+        return not any(matched)
+
+    def decide(self, viewer: Viewer) -> RuleSpec | None:
+        """The first rule (in blackout order) that applies to `viewer`, or None."""
+        counts = self._hits(viewer)
+        best = len(self.rules)
+        for index in counts:
+            position = self._sparse_first.get(index)
+            if position is not None and position < best and self._single_matches(index, counts):
+                best = position
+        for position in self._dense:
+            if position >= best:
+                break
+            if self._rule_matches(self.rules[position], counts):
+                best = position
+                break
+        return self.rules[best] if best < len(self.rules) else None

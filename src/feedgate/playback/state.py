@@ -1,0 +1,199 @@
+"""Compiled, in-memory decision state: what every playback decision reads (never the database).
+
+A full snapshot is rebuilt when the configuration version row moves (polled every
+`config_poll_ms`, so changes made through any process show within a second) or at once when
+this process made the change (`invalidate`).
+"""
+
+import bisect
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from feedgate.audiences.models import Audience, SubAudience
+from feedgate.blackouts.models import Blackout, BlackoutRule
+from feedgate.channels.models import Channel
+from feedgate.failover.engine import member_name
+from feedgate.failover.models import FailoverGroup
+from feedgate.geo.models import ZipDma
+from feedgate.geo.service import GeoReader
+from feedgate.kit.db import Database
+from feedgate.kit.metrics import DECISIONS, MATCHER_REBUILD_SECONDS, MATCHER_REBUILDS
+from feedgate.kit.models import ConfigVersion
+from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer
+from feedgate.programs.models import ProgramTag, ScheduleWindow
+from feedgate.rules.models import Rule
+from feedgate.settings import Settings
+from feedgate.slicers.models import Slicer
+
+log = logging.getLogger("feedgate.decisions")
+
+
+@dataclass
+class ChannelPlan:
+    owner: str
+    source: str | None = None
+    tag_starts: list[int] = field(default_factory=list)
+    tag_ids: list[str | None] = field(default_factory=list)
+    windows: list[tuple[int, int, str]] = field(default_factory=list)  # sorted, non-overlapping
+    blackouts: dict[str, CompiledBlackout] = field(default_factory=dict)
+
+    def blackout_at(self, at: int) -> str | None:
+        """The blackout ID in force at `at`: the latest program tag or schedule window that started."""
+        tag_start, tag_id = -1, None
+        i = bisect.bisect_right(self.tag_starts, at)
+        if i:
+            tag_start, tag_id = self.tag_starts[i - 1], self.tag_ids[i - 1]
+        j = bisect.bisect_right(self.windows, (at, float("inf"), "")) - 1
+        if j >= 0:
+            start, end, window_id = self.windows[j]
+            if start <= at < end and start >= tag_start:
+                return window_id
+        return tag_id
+
+
+@dataclass
+class Snapshot:
+    version: int = -1
+    channels: dict[str, ChannelPlan] = field(default_factory=dict)
+    zip_dma: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    blackout_id: str | None
+    rule: RuleSpec | None
+
+    @property
+    def blacked_out(self) -> bool:
+        return self.rule is not None
+
+
+def decide(plan: ChannelPlan, viewer: Viewer, located: bool, at: int, allow_unlocated: bool) -> Decision:
+    """Plain decision over compiled data: which rule (if any) applies to this viewer at `at`."""
+    blackout_id = plan.blackout_at(at)
+    compiled = plan.blackouts.get(blackout_id) if blackout_id is not None else None
+    if compiled is None:
+        return Decision(blackout_id, None)
+    if not located:
+        # Fail closed: rights we cannot check are treated as not granted (unless the operator opts out).
+        return Decision(blackout_id, None if allow_unlocated else compiled.first_rule)
+    return Decision(blackout_id, compiled.decide(viewer))
+
+
+def load_snapshot(db: Database) -> Snapshot:
+    with db.sessions() as session:
+        version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1)) or 0
+        groups = {g.id: g for g in session.scalars(select(FailoverGroup))}
+        actives = [g.active_slicer for g in groups.values() if g.active_slicer]
+        slicers = {s.id: s for s in session.execute(
+            select(Slicer.id, Slicer.owner, Slicer.slicer_id).where(Slicer.id.in_(actives)))} if actives else {}
+        snapshot = Snapshot(version=version)
+        for channel in session.execute(select(Channel.id, Channel.owner, Channel.failover_group_id)):
+            plan = ChannelPlan(owner=channel.owner)
+            group = groups.get(channel.failover_group_id or "")
+            if group is not None:
+                active = slicers.get(group.active_slicer or "")
+                plan.source = "no_slicer" if group.no_slicer else (
+                    member_name(active.owner, active.slicer_id, group.owner) if active else None)
+            snapshot.channels[channel.id] = plan
+        for tag in session.execute(select(ProgramTag.channel_id, ProgramTag.start_ms, ProgramTag.blackout_id)
+                                   .order_by(ProgramTag.start_ms, ProgramTag.created)):
+            plan = snapshot.channels[tag.channel_id]
+            plan.tag_starts.append(tag.start_ms)
+            plan.tag_ids.append(tag.blackout_id)
+        for window in session.execute(select(ScheduleWindow.channel_id, ScheduleWindow.start_ms,
+                                             ScheduleWindow.end_ms, ScheduleWindow.blackout_id)
+                                      .order_by(ScheduleWindow.start_ms)):
+            snapshot.channels[window.channel_id].windows.append((window.start_ms, window.end_ms,
+                                                                 window.blackout_id))
+        subs: dict[str, list[str]] = {}
+        for member in session.execute(select(SubAudience.super_id, SubAudience.sub_id)
+                                      .order_by(SubAudience.position)):
+            subs.setdefault(member.super_id, []).append(member.sub_id)
+        audiences = {a.id: AudienceSpec(
+            id=a.id, type=a.type, match_type=a.match_type, country_codes=tuple(a.country_codes or ()),
+            zip_codes=tuple(a.zip_codes or ()), dma_codes=tuple(a.dma_codes or ()),
+            ip_networks=tuple(a.ip_networks or ()), devices=tuple(a.devices or ()),
+            sub_audiences=tuple(subs.get(a.id, ())),
+        ) for a in session.scalars(select(Audience))}
+        rules = {r.id: RuleSpec(id=r.id, all_viewers=r.all_viewers, audience_id=r.audience_id,
+                                content_type=r.alternate_content_type, content_id=r.alternate_content_id,
+                                loop=r.alternate_content_loop) for r in session.scalars(select(Rule))}
+        order: dict[str, list[str]] = {}
+        for link in session.execute(select(BlackoutRule.blackout_pk, BlackoutRule.rule_id)
+                                    .order_by(BlackoutRule.position)):
+            order.setdefault(link.blackout_pk, []).append(link.rule_id)
+        for blackout in session.execute(select(Blackout.id, Blackout.channel_id, Blackout.blackout_id)):
+            specs = [rules[r] for r in order.get(blackout.id, []) if r in rules]
+            snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = CompiledBlackout(specs,
+                                                                                                      audiences)
+        snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
+        session.rollback()
+    return snapshot
+
+
+class DecisionState:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.poll_s = settings.config_poll_ms / 1000
+        self.allow_unlocated = settings.unlocated == "allow"
+        self.geo = GeoReader(settings.geoip_db)
+        self._snapshot = Snapshot()
+        self._stale = True
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.outcomes = {name: DECISIONS.labels(name) for name in ("blacked_out", "allowed", "unlocated")}
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._poll, name="decision-state", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.geo.close()
+
+    def invalidate(self) -> None:
+        self._stale = True
+
+    def snapshot(self) -> Snapshot:
+        if self._stale:
+            self.rebuild()
+        return self._snapshot
+
+    def rebuild(self) -> None:
+        with self._lock:
+            if not self._stale:
+                return
+            self._stale = False  # cleared first: a change landing during the load marks it stale again
+            started = time.perf_counter()
+            try:
+                self._snapshot = load_snapshot(self.db)
+            except Exception:
+                self._stale = True
+                raise
+            MATCHER_REBUILDS.inc()
+            MATCHER_REBUILD_SECONDS.observe(time.perf_counter() - started)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                with self.db.engine.connect() as conn:
+                    version = conn.execute(select(ConfigVersion.version).where(ConfigVersion.id == 1)).scalar()
+                    conn.rollback()
+                if version != self._snapshot.version:
+                    self._stale = True
+                    self.rebuild()
+            except Exception:
+                log.exception("decision state refresh failed; will retry")
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome].inc()
+
+

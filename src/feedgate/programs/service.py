@@ -1,0 +1,105 @@
+"""Program tags on a channel's timeline: by API, by SCTE-35 cue, and by schedule window."""
+
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from feedgate.channels.service import get_channel
+from feedgate.kit.errors import bad_request, conflict, not_found
+from feedgate.kit.ids import new_id
+from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.time import datetime_to_ms, iso_ms, ms_to_datetime, now_ms, parse_iso
+from feedgate.programs.models import ProgramTag, ScheduleWindow
+from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
+from feedgate.programs.scte35 import CueError, read_cue
+
+
+def instant_ms(value: str | None, field: str) -> int:
+    """Unix ms from an ISO 8601 instant or a Unix ms number; now when absent."""
+    if value is None:
+        return now_ms()
+    if value.isdigit():
+        return int(value)
+    try:
+        return datetime_to_ms(parse_iso(value))
+    except ValueError:
+        raise bad_request(f"Field '{field}' is invalid: '{value}' is not an ISO 8601 instant "
+                          "(2024-01-08T20:31:11.510Z) or Unix milliseconds.") from None
+
+
+def serialize_tag(tag: ProgramTag) -> dict[str, Any]:
+    return {"@id": f"/api/v4/channels/{tag.channel_id}/program/{tag.id}", "@type": "Program", "id": tag.id,
+            "channel": tag.channel_id, "blackout_id": tag.blackout_id, "title": tag.title,
+            "start": iso_ms(ms_to_datetime(tag.start_ms)), "source": tag.source}
+
+
+def serialize_window(window: ScheduleWindow) -> dict[str, Any]:
+    return {"@id": f"/api/v4/channels/{window.channel_id}/schedule/{window.id}", "@type": "ScheduleWindow",
+            "id": window.id, "channel": window.channel_id, "blackout_id": window.blackout_id,
+            "start": iso_ms(ms_to_datetime(window.start_ms)), "end": iso_ms(ms_to_datetime(window.end_ms)),
+            "created": iso_ms(window.created), "updated": iso_ms(window.updated)}
+
+
+def _add_tag(session: Session, channel_id: str, start_ms: int, blackout_id: str | None, title: str,
+             source: str) -> ProgramTag:
+    tag = ProgramTag(id=new_id(), channel_id=channel_id, start_ms=start_ms, blackout_id=blackout_id,
+                     title=title, source=source)
+    session.add(tag)
+    bump_config_version(session)
+    session.commit()
+    return tag
+
+
+def start_program(session: Session, owner: str, channel_ref: str, data: ProgramStart) -> ProgramTag:
+    channel = get_channel(session, owner, channel_ref)
+    return _add_tag(session, channel.id, instant_ms(data.start, "start"), data.blackout_id, data.title, "api")
+
+
+def apply_cue(session: Session, owner: str, channel_ref: str, data: Scte35Cue) -> ProgramTag:
+    channel = get_channel(session, owner, channel_ref)
+    at = instant_ms(data.time, "time")
+    try:
+        tag = read_cue(data.cue)
+    except CueError as exc:
+        raise bad_request(f"Field 'cue' cannot be used: {exc}.") from None
+    return _add_tag(session, channel.id, at, tag.blackout_id, f"{tag.segmentation_type} ({tag.command})", "scte35")
+
+
+def program_at(session: Session, owner: str, channel_ref: str, at: int) -> ProgramTag | None:
+    channel = get_channel(session, owner, channel_ref)
+    return session.scalars(select(ProgramTag).where(ProgramTag.channel_id == channel.id, ProgramTag.start_ms <= at)
+                           .order_by(ProgramTag.start_ms.desc(), ProgramTag.created.desc())).first()
+
+
+def add_window(session: Session, owner: str, channel_ref: str, data: WindowCreate) -> ScheduleWindow:
+    # The channel's row lock serializes window additions: two overlapping windows cannot both pass.
+    channel = get_channel(session, owner, channel_ref, for_update=True)
+    start, end = instant_ms(data.start, "start"), instant_ms(data.end, "end")
+    if end <= start:
+        raise bad_request("Field 'end' must be after 'start'.")
+    overlap = session.scalars(select(ScheduleWindow).where(
+        ScheduleWindow.channel_id == channel.id, and_(ScheduleWindow.start_ms < end, ScheduleWindow.end_ms > start)
+    )).first()
+    if overlap is not None:
+        raise conflict(f"Fields 'start'/'end': the window overlaps schedule window '{overlap.id}' "
+                       f"({iso_ms(ms_to_datetime(overlap.start_ms))} to {iso_ms(ms_to_datetime(overlap.end_ms))}).")
+    window = ScheduleWindow(id=new_id(), channel_id=channel.id, blackout_id=data.blackout_id, start_ms=start,
+                            end_ms=end)
+    session.add(window)
+    bump_config_version(session)
+    session.commit()
+    return window
+
+
+def delete_window(session: Session, owner: str, channel_ref: str, window_id: str) -> tuple[str, str]:
+    channel = get_channel(session, owner, channel_ref)
+    window = session.scalars(select(ScheduleWindow).where(ScheduleWindow.channel_id == channel.id,
+                                                          ScheduleWindow.id == window_id)).first()
+    if window is None:
+        raise not_found("Schedule window", window_id)
+    session.delete(window)
+    add_tombstone(session, "schedule_window", owner, window_id, scope=channel.id)
+    bump_config_version(session)
+    session.commit()
+    return channel.id, window_id

@@ -1,0 +1,102 @@
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedgate.audiences.models import Audience
+from feedgate.blackouts.models import BlackoutRule
+from feedgate.kit.errors import FeedgateError, bad_request, conflict
+from feedgate.kit.ids import new_id
+from feedgate.kit.lookup import find_by_ref
+from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.time import iso_ms, utcnow
+from feedgate.rules.models import Rule
+from feedgate.rules.schemas import RuleCreate, RuleFields
+
+API = "/api/v4/rules"
+
+
+def get_rule(session: Session, owner: str, ref: str, *, for_update: bool = False) -> Rule:
+    return find_by_ref(session, Rule, ref, "Rule", Rule.owner == owner, for_update=for_update)
+
+
+def serialize_rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "@id": f"{API}/{rule.id}", "@type": "Rule", "id": rule.id, "owner": rule.owner,
+        "created": iso_ms(rule.created), "updated": iso_ms(rule.updated), "desc": rule.desc,
+        "external_id": rule.external_id or "", "audience": rule.audience_id or "",
+        "alternate_content_type": rule.alternate_content_type, "alternate_content_id": rule.alternate_content_id,
+        "alternate_content_loop": rule.alternate_content_loop, "all_viewers": rule.all_viewers,
+    }
+
+
+def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
+    if data.desc is not None:
+        rule.desc = data.desc
+    if data.external_id is not None:
+        rule.external_id = data.external_id or None
+    if data.all_viewers is not None:
+        rule.all_viewers = data.all_viewers
+    if data.alternate_content_loop is not None:
+        rule.alternate_content_loop = data.alternate_content_loop
+    if data.alternate_content_type is not None:
+        rule.alternate_content_type = data.alternate_content_type
+    if data.alternate_content_id is not None:
+        rule.alternate_content_id = data.alternate_content_id
+    if data.audience is not None:
+        if data.audience == "":
+            rule.audience_id = None
+        else:
+            try:
+                rule.audience_id = find_by_ref(session, Audience, data.audience, "Audience",
+                                               Audience.owner == owner).id
+            except FeedgateError:
+                raise bad_request(f"Field 'audience': audience '{data.audience}' does not exist.") from None
+    if rule.alternate_content_type == "slate" and rule.alternate_content_id:
+        raise bad_request("Field 'alternate_content_id' must be empty when alternate_content_type is slate.")
+    if rule.alternate_content_type != "slate" and not rule.alternate_content_id:
+        raise bad_request(f"Field 'alternate_content_id' is required when alternate_content_type is "
+                          f"{rule.alternate_content_type}.")
+
+
+def _commit(session: Session, external_id: str | None) -> None:
+    bump_config_version(session)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(f"Field 'external_id': another rule already uses '{external_id}'.") from None
+
+
+def create_rule(session: Session, owner: str, data: RuleCreate) -> Rule:
+    rule = Rule(id=new_id(), owner=owner, desc=data.desc, all_viewers=False, alternate_content_type="slate",
+                alternate_content_id="", alternate_content_loop=True)
+    _apply(session, owner, rule, data)
+    session.add(rule)
+    _commit(session, data.external_id)
+    return rule
+
+
+def update_rule(session: Session, owner: str, ref: str, data: RuleFields) -> Rule:
+    rule = get_rule(session, owner, ref, for_update=True)
+    _apply(session, owner, rule, data)
+    rule.updated = utcnow()
+    _commit(session, data.external_id)
+    return rule
+
+
+def delete_rule(session: Session, owner: str, ref: str) -> str:
+    from feedgate.blackouts.models import Blackout
+
+    rule = get_rule(session, owner, ref, for_update=True)
+    users = list(session.scalars(select(Blackout.id).join(BlackoutRule, BlackoutRule.blackout_pk == Blackout.id)
+                                 .where(BlackoutRule.rule_id == rule.id).limit(5)))
+    if users:
+        raise conflict(f"Rule '{ref}' is used by blackout(s) {', '.join(users)}; change or delete them first.")
+    rule_id = rule.id
+    session.delete(rule)
+    add_tombstone(session, "rule", owner, rule_id)
+    bump_config_version(session)
+    session.commit()
+    return rule_id

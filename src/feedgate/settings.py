@@ -1,0 +1,29 @@
+"""Runtime settings, read from ``FEEDGATE_*`` environment variables."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FEEDGATE_", extra="ignore")
+
+    database_url: str = "sqlite:///./feedgate.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signed requests older or newer than this many seconds are refused (replay window).
+    timestamp_window_s: int = 300
+    # The failover engine runs in every `feedgate serve`; only the leader acts.
+    engine_enabled: bool = True
+    engine_tick_ms: int = 100
+    # How often each process checks whether compiled blackout state is stale.
+    config_poll_ms: int = 250
+    geoip_db: str | None = None
+    unlocated: Literal["deny", "allow"] = "deny"
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,23 @@
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from feedgate.kit.schemas import RequestBody
+
+Level = Annotated[float, Field(ge=0, le=1e12, strict=False, allow_inf_nan=False)]
+SLICER_ID_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
+
+
+class Signals(RequestBody):
+    input_loss_ms: Level | None = None
+    video_black_ms: Level | None = None
+    audio_silence_ms: Level | None = None
+    dropped_frames_pct: Level | None = None
+    upload_queue_s: Level | None = None
+
+
+class Heartbeat(RequestBody):
+    hostname: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    failover_group_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    thumb_url: Annotated[str, StringConstraints(max_length=2000)] = ""
+    signals: Signals = Signals()
