@@ -1,8 +1,6 @@
 """Prometheus metrics, served at /metrics, and the middleware that times every request by route."""
 
 import time
-from typing import Any
-
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +21,14 @@ MATCHER_REBUILD_SECONDS = Histogram("feedgate_matcher_rebuild_seconds", "Duratio
 
 def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route as a template (/api/v4/channels/{channel_id}), never the raw IDs."""
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    return "/".join("{" + names[seg] + "}" if seg in names else seg for seg in scope["path"].split("/"))
 
 
 class MetricsMiddleware:
@@ -46,8 +52,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route: Any = scope.get("route")
-            name = getattr(route, "path", None) or "unmatched"
+            name = route_template(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, name, str(status[0])).inc()
             LATENCY.labels(method, name).observe(time.perf_counter() - start)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 08:02:06.144028
+Create Date: 2026-11-22
 """
 from collections.abc import Sequence
 
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audiences')),
-    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_audiences_owner'))
+    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_audiences_owner_external_id'))
     )
     with op.batch_alter_table('audiences', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audiences_owner'), ['owner'], unique=False)
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['failover_group_id'], ['failover_groups.id'], name=op.f('fk_channels_failover_group_id_failover_groups'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channels')),
-    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_channels_owner'))
+    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_channels_owner_external_id'))
     )
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channels_failover_group_id'), ['failover_group_id'], unique=False)
@@ -145,7 +145,7 @@ def upgrade() -> None:
     sa.Column('owner', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['failover_group_id'], ['failover_groups.id'], name=op.f('fk_failover_group_allowed_owners_failover_group_id_failover_groups'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_failover_group_allowed_owners')),
-    sa.UniqueConstraint('failover_group_id', 'owner', name=op.f('uq_failover_group_allowed_owners_failover_group_id'))
+    sa.UniqueConstraint('failover_group_id', 'owner', name=op.f('uq_failover_group_allowed_owners_failover_group_id_owner'))
     )
     with op.batch_alter_table('failover_group_allowed_owners', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_failover_group_allowed_owners_failover_group_id'), ['failover_group_id'], unique=False)
@@ -165,7 +165,7 @@ def upgrade() -> None:
     sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_rules_audience_id_audiences'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
-    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_rules_owner'))
+    sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_rules_owner_external_id'))
     )
     with op.batch_alter_table('rules', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rules_audience_id'), ['audience_id'], unique=False)
@@ -192,7 +192,7 @@ def upgrade() -> None:
     sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['failover_group_id'], ['failover_groups.id'], name=op.f('fk_slicers_failover_group_id_failover_groups'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slicers')),
-    sa.UniqueConstraint('owner', 'slicer_id', name=op.f('uq_slicers_owner'))
+    sa.UniqueConstraint('owner', 'slicer_id', name=op.f('uq_slicers_owner_slicer_id'))
     )
     with op.batch_alter_table('slicers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_slicers_failover_group_id'), ['failover_group_id'], unique=False)
@@ -210,8 +210,8 @@ def upgrade() -> None:
     sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_blackouts_channel_id_channels'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blackouts')),
-    sa.UniqueConstraint('channel_id', 'blackout_id', name=op.f('uq_blackouts_channel_id')),
-    sa.UniqueConstraint('channel_id', 'external_id', name=op.f('uq_blackouts_channel_id'))
+    sa.UniqueConstraint('channel_id', 'blackout_id', name=op.f('uq_blackouts_channel_id_blackout_id')),
+    sa.UniqueConstraint('channel_id', 'external_id', name=op.f('uq_blackouts_channel_id_external_id'))
     )
     with op.batch_alter_table('blackouts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blackouts_channel_id'), ['channel_id'], unique=False)
