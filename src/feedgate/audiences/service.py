@@ -3,7 +3,6 @@
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience, SubAudience
@@ -11,7 +10,7 @@ from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceU
 from feedgate.kit.errors import bad_request, conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
 from feedgate.kit.time import iso_ms, utcnow
 
 API = "/api/v4/audiences"
@@ -51,8 +50,10 @@ def _check_shape(kind: str, data: AudienceFields) -> None:
 def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str]) -> None:
     ids: list[str] = []
     for index, ref in enumerate(refs):
-        sub = session.scalars(select(Audience).where(Audience.owner == owner, Audience.id == ref)).first() \
-            or session.scalars(select(Audience).where(Audience.owner == owner, Audience.external_id == ref)).first()
+        with session.no_autoflush:
+            sub = session.scalars(select(Audience).where(Audience.owner == owner, Audience.id == ref)).first() \
+                or session.scalars(select(Audience).where(Audience.owner == owner,
+                                                          Audience.external_id == ref)).first()
         if sub is None:
             raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' does not exist.")
         if sub.type != "Single":
@@ -65,12 +66,7 @@ def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str])
 
 
 def _commit(session: Session, external_id: str | None) -> None:
-    bump_config_version(session)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise conflict(f"Field 'external_id': another audience already uses '{external_id}'.") from None
+    commit_change(session, f"Field 'external_id': another audience already uses '{external_id}'.")
 
 
 def create_audience(session: Session, owner: str, data: AudienceCreate) -> Audience:
@@ -80,7 +76,6 @@ def create_audience(session: Session, owner: str, data: AudienceCreate) -> Audie
         match_type=data.match_type or "ANY", **{name: getattr(data, name) or [] for name in VALUE_FIELDS},
     )
     session.add(audience)
-    session.flush()
     if data.type == "Multiple":
         _set_subs(session, owner, audience, data.sub_audiences or [])
     _commit(session, data.external_id)

@@ -1,17 +1,16 @@
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
 from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel
-from feedgate.kit.errors import bad_request, conflict
+from feedgate.kit.errors import bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
 from feedgate.kit.time import iso_ms, utcnow
 from feedgate.rules.models import Rule
 from feedgate.rules.service import serialize_rule
@@ -48,8 +47,9 @@ def serialize_blackout(session: Session, blackout: Blackout, *, include_rules: b
 def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]) -> None:
     ids: list[str] = []
     for index, ref in enumerate(refs):
-        rule = session.scalars(select(Rule).where(Rule.owner == owner, Rule.id == ref)).first() \
-            or session.scalars(select(Rule).where(Rule.owner == owner, Rule.external_id == ref)).first()
+        with session.no_autoflush:
+            rule = session.scalars(select(Rule).where(Rule.owner == owner, Rule.id == ref)).first() \
+                or session.scalars(select(Rule).where(Rule.owner == owner, Rule.external_id == ref)).first()
         if rule is None:
             raise bad_request(f"Field 'rules[{index}]': rule '{ref}' does not exist.")
         if rule.id in ids:
@@ -60,14 +60,9 @@ def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]
 
 
 def _commit(session: Session, blackout: Blackout) -> None:
-    bump_config_version(session)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise conflict(f"Field 'blackout_id' or 'external_id': channel '{blackout.channel_id}' already has a "
+    commit_change(session, f"Field 'blackout_id' or 'external_id': channel '{blackout.channel_id}' already has a "
                        f"blackout with blackout_id '{blackout.blackout_id}' or external_id "
-                       f"'{blackout.external_id}'.") from None
+                   f"'{blackout.external_id}'.")
 
 
 def create_blackout(session: Session, owner: str, channel_ref: str, data: BlackoutCreate) -> Blackout:

@@ -1,16 +1,14 @@
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedgate.channels.models import Channel
 from feedgate.channels.schemas import ChannelCreate, ChannelUpdate
 from feedgate.failover.models import FailoverGroup
 from feedgate.failover.service import active_slicer_name
-from feedgate.kit.errors import conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
 from feedgate.kit.time import iso_ms, utcnow
 
 API = "/api/v4/channels"
@@ -38,17 +36,12 @@ def serialize_channel(session: Session, channel: Channel) -> dict[str, Any]:
 
 
 def _commit_unique(session: Session, external_id: str | None) -> None:
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise conflict(f"Field 'external_id': another channel already uses '{external_id}'.") from None
+    commit_change(session, f"Field 'external_id': another channel already uses '{external_id}'.")
 
 
 def create_channel(session: Session, owner: str, data: ChannelCreate) -> Channel:
     channel = Channel(id=new_id(), owner=owner, desc=data.desc, external_id=data.external_id or None)
     session.add(channel)
-    bump_config_version(session)
     _commit_unique(session, data.external_id)
     return channel
 

@@ -4,6 +4,7 @@ Every `feedgate serve` runs one; only the leader acts. On PostgreSQL the leader 
 session-level advisory lock on a dedicated connection; on SQLite the single process leads.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -109,10 +110,8 @@ class Leadership:
 
     def _drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
         self._conn = None
         self.is_leader = False
         ENGINE_LEADER.set(0)
@@ -162,12 +161,13 @@ class FailoverEngine:
         """Evaluate every group once; return how many groups changed."""
         started = time.perf_counter()
         now = now_ms() if now is None else now
-        with self.db.sessions() as session:
-            groups = session.execute(select(FailoverGroup)).scalars().all()
-            slicers = session.execute(
-                select(Slicer).where(Slicer.failover_group_id.is_not(None))
-            ).scalars().all()
-            session.rollback()
+        # Plain rows (not ORM objects): cheaper, and they outlive the read transaction.
+        with self.db.engine.connect() as conn:
+            groups = conn.execute(select(FailoverGroup.__table__)).all()
+            slicers = conn.execute(
+                select(Slicer.__table__).where(Slicer.failover_group_id.is_not(None))
+            ).all()
+            conn.rollback()
         members: dict[str, list[Any]] = {}
         for slicer in slicers:
             members.setdefault(slicer.failover_group_id or "", []).append(slicer)

@@ -7,7 +7,13 @@ from feedgate.auth.dependencies import Owner
 from feedgate.failover import service
 from feedgate.failover.models import FailoverEvent, FailoverGroup
 from feedgate.failover.schemas import (
-    ActivateSlicer, ChannelsChange, GroupCreate, GroupUpdate, NoSlicer, OwnersChange, SlicersChange,
+    ActivateSlicer,
+    ChannelsChange,
+    GroupCreate,
+    GroupUpdate,
+    NoSlicer,
+    OwnersChange,
+    SlicersChange,
 )
 from feedgate.kit.deps import PageDep, SessionDep
 from feedgate.kit.pagination import paginate

@@ -10,7 +10,13 @@ from feedgate.channels.models import Channel
 from feedgate.failover.engine import member_name
 from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
 from feedgate.failover.schemas import (
-    ActivateSlicer, ChannelsChange, GroupCreate, GroupUpdate, HealthPolicyFields, OwnersChange, SlicersChange,
+    ActivateSlicer,
+    ChannelsChange,
+    GroupCreate,
+    GroupUpdate,
+    HealthPolicyFields,
+    OwnersChange,
+    SlicersChange,
 )
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
 from feedgate.kit.ids import new_id

@@ -1,6 +1,7 @@
 """Prometheus metrics, served at /metrics, and the middleware that times every request by route."""
 
 import time
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

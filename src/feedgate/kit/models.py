@@ -41,3 +41,17 @@ def bump_config_version(session: Session) -> None:
 
 def add_tombstone(session: Session, kind: str, owner: str, item_id: str, scope: str = "") -> None:
     session.add(Tombstone(kind=kind, owner=owner, item_id=item_id, scope=scope))
+
+
+def commit_change(session: Session, conflict_description: str) -> None:
+    """Commit a configuration change (moving the version) or, on a uniqueness clash, 409 and nothing applied."""
+    from sqlalchemy.exc import IntegrityError
+
+    from feedgate.kit.errors import conflict
+
+    try:
+        bump_config_version(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(conflict_description) from None

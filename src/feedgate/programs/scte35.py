@@ -6,6 +6,7 @@ splice_info_section frame and its CRC-32 before threefive sees it.
 
 import base64
 import binascii
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -61,10 +62,8 @@ def upid_text(value: object) -> str | None:
         return None
     text = text.strip().strip("\x00")
     if text.startswith("0x"):
-        try:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
             text = bytes.fromhex(text[2:]).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            pass
     return text or None
 
 

@@ -1,7 +1,6 @@
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience
@@ -9,7 +8,7 @@ from feedgate.blackouts.models import BlackoutRule
 from feedgate.kit.errors import FeedgateError, bad_request, conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
 from feedgate.kit.time import iso_ms, utcnow
 from feedgate.rules.models import Rule
 from feedgate.rules.schemas import RuleCreate, RuleFields
@@ -61,12 +60,7 @@ def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
 
 
 def _commit(session: Session, external_id: str | None) -> None:
-    bump_config_version(session)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise conflict(f"Field 'external_id': another rule already uses '{external_id}'.") from None
+    commit_change(session, f"Field 'external_id': another rule already uses '{external_id}'.")
 
 
 def create_rule(session: Session, owner: str, data: RuleCreate) -> Rule:
