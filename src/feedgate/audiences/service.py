@@ -61,7 +61,8 @@ def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str])
                               "only Single audiences can be sub-audiences.")
         if sub.id not in ids:
             ids.append(sub.id)
-    session.execute(delete(SubAudience).where(SubAudience.super_id == audience.id))
+    with session.no_autoflush:  # uniqueness clashes surface at commit, as one 409
+        session.execute(delete(SubAudience).where(SubAudience.super_id == audience.id))
     session.add_all(SubAudience(super_id=audience.id, sub_id=sub_id, position=i) for i, sub_id in enumerate(ids))
 
 

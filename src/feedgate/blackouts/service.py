@@ -55,7 +55,8 @@ def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]
         if rule.id in ids:
             raise bad_request(f"Field 'rules[{index}]': rule '{ref}' is listed twice.")
         ids.append(rule.id)
-    session.execute(delete(BlackoutRule).where(BlackoutRule.blackout_pk == blackout.id))
+    with session.no_autoflush:  # uniqueness clashes surface at commit, as one 409
+        session.execute(delete(BlackoutRule).where(BlackoutRule.blackout_pk == blackout.id))
     session.add_all(BlackoutRule(blackout_pk=blackout.id, rule_id=r, position=i) for i, r in enumerate(ids))
 
 
