@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from feedgate.cli import ops
 from feedgate.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="feedgate: live channel control plane.")
@@ -16,6 +17,11 @@ users_app = typer.Typer(no_args_is_help=True, help="Users and API keys (direct d
 geo_app = typer.Typer(no_args_is_help=True, help="Viewer geolocation data.")
 app.add_typer(users_app, name="users")
 app.add_typer(geo_app, name="geo")
+for _name, _sub in (("groups", ops.groups), ("channels", ops.channels), ("slicers", ops.slicers),
+                    ("audiences", ops.audiences), ("rules", ops.rules), ("blackouts", ops.blackouts),
+                    ("program", ops.program)):
+    app.add_typer(_sub, name=_name)
+app.command("playback")(ops.playback)
 console = Console()
 err = Console(stderr=True)
 
