@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["service"], summary="Liveness: the database answers")
     def healthz(request: Request) -> Any:
         try:
-            with request.app.state.db.engine.connect() as conn:
+            with request.app.state.db.reading() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("health check failed: %s", exc)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feedgate.cli import ops
+from feedgate.cli import agent, ops
 from feedgate.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="feedgate: live channel control plane.")
@@ -22,6 +22,9 @@ for _name, _sub in (("groups", ops.groups), ("channels", ops.channels), ("slicer
                     ("program", ops.program)):
     app.add_typer(_sub, name=_name)
 app.command("playback")(ops.playback)
+app.command("slicer-agent")(agent.slicer_agent)
+app.command("simulate")(agent.simulate)
+app.command("demo")(agent.demo)
 console = Console()
 err = Console(stderr=True)
 

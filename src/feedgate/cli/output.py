@@ -4,6 +4,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
@@ -88,11 +89,12 @@ def group_panel(group: FailoverGroup) -> Table:
     t = Table("", "slicer", "order", "state", "enabled", "blacklisted until", "hostname",
               title=f"{group.name} ({group.mode}{', auto failback' if group.auto_failback else ''}) "
                     f"- on air: {on_air}")
-    tracked = group.active_slicer_id
+    now = int(time.time() * 1000)
     for s in group.slicers:
-        marker = "[bold cyan]>[/bold cyan]" if s.id == tracked or (group.no_slicer and False) else ""
+        marker = "[bold cyan]>[/bold cyan]" if s.id == group.active_slicer_id else ""
+        until = f"in {(s.blacklist_until - now) / 1000:.1f} s" if s.blacklist_until > now else "-"
         t.add_row(marker, s.id, str(s.order), STATES.get(s.status.state, str(s.status.state)),
-                  "yes" if s.enabled else "no", str(s.blacklist_until or "-"), s.hostname)
+                  "yes" if s.enabled else "no", until, s.hostname)
     return t
 
 

@@ -162,12 +162,11 @@ class FailoverEngine:
         started = time.perf_counter()
         now = now_ms() if now is None else now
         # Plain rows (not ORM objects): cheaper, and they outlive the read transaction.
-        with self.db.engine.connect() as conn:
+        with self.db.reading() as conn:
             groups = conn.execute(select(FailoverGroup.__table__)).all()
             slicers = conn.execute(
                 select(Slicer.__table__).where(Slicer.failover_group_id.is_not(None))
             ).all()
-            conn.rollback()
         members: dict[str, list[Any]] = {}
         for slicer in slicers:
             members.setdefault(slicer.failover_group_id or "", []).append(slicer)

@@ -1,11 +1,12 @@
 """Database engine, sessions and the declarative base, for SQLite and PostgreSQL alike."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from feedgate.kit.time import as_utc, utcnow
@@ -43,7 +44,10 @@ class Timestamped:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the server's thread pool: SQLite connections are cheap to keep and costly to
+        # reopen (pragmas, WAL setup), and overflow connections would be reopened on every burst.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=40, max_overflow=10)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _: Any) -> None:
@@ -59,12 +63,17 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (WAL) never block and must not queue behind writers; writers lock up front.
+            readonly = conn.get_execution_options().get(READONLY, False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+READONLY = "feedgate_readonly"
 
 
 class Database:
@@ -79,12 +88,15 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def session(self) -> Session:
-        return self.sessions()
-
-    def iter_session(self) -> Iterator[Session]:
-        with self.sessions() as session:
-            yield session
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only: on SQLite a deferred BEGIN, so it never waits for writers."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READONLY: True})
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.blackouts.models import Blackout, BlackoutRule
@@ -85,7 +86,7 @@ def decide(plan: ChannelPlan, viewer: Viewer, located: bool, at: int, allow_unlo
 
 
 def load_snapshot(db: Database) -> Snapshot:
-    with db.sessions() as session:
+    with db.reading() as conn, Session(bind=conn) as session:
         version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1)) or 0
         groups = {g.id: g for g in session.scalars(select(FailoverGroup))}
         actives = [g.active_slicer for g in groups.values() if g.active_slicer]
@@ -132,7 +133,6 @@ def load_snapshot(db: Database) -> Snapshot:
             snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = CompiledBlackout(specs,
                                                                                                       audiences)
         snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
-        session.rollback()
     return snapshot
 
 
@@ -184,9 +184,8 @@ class DecisionState:
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_s):
             try:
-                with self.db.engine.connect() as conn:
+                with self.db.reading() as conn:
                     version = conn.execute(select(ConfigVersion.version).where(ConfigVersion.id == 1)).scalar()
-                    conn.rollback()
                 if version != self._snapshot.version:
                     self._stale = True
                     self.rebuild()

@@ -1,0 +1,18 @@
+"""A throwaway `feedgate serve` for benchmarks (same as the test suite's, without pytest)."""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import Api, ServerProcess, started_backend  # noqa: E402
+
+__all__ = ["Api", "ServerProcess", "sqlite_backend"]
+
+
+def sqlite_backend(**env: str):  # type: ignore[no-untyped-def]
+    folder = Path(tempfile.mkdtemp(prefix="feedgate-bench-"))
+    return started_backend("bench", f"sqlite:///{folder / 'bench.db'}",
+                           FEEDGATE_LOG_LEVEL="warning", **{**env, "PATH": os.environ.get("PATH", "")})

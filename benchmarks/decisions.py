@@ -1,0 +1,138 @@
+"""Playback decision speed.
+
+1. In process: compiled matcher decisions per second on one core with 10, 200 and 1,000 rules
+   (each audience 100 zips and a few networks), against a naive rule-by-rule scan measured in the
+   same run (the ratio), and the memory of the compiled state for 1,000 audiences.
+2. Over HTTP: signed playback decisions per second against the same server's /healthz, same client.
+
+Usage: python benchmarks/decisions.py [--seconds 3] [--http-rules 200]
+"""
+
+import argparse
+import sys
+import gc
+import ipaddress
+import platform
+import random
+import time
+import tracemalloc
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from feedgate.auth.signing import signed_params  # noqa: E402
+from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer  # noqa: E402
+
+
+def build(rules: int, rng: random.Random) -> tuple[list[RuleSpec], dict[str, AudienceSpec]]:
+    audiences: dict[str, AudienceSpec] = {}
+    specs = []
+    for i in range(rules):
+        zips = tuple(f"{rng.randrange(100000):05d}" for _ in range(100))
+        nets = tuple(f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.0/24" for _ in range(3))
+        audiences[f"a{i}"] = AudienceSpec(f"a{i}", match_type="ANY", zip_codes=zips, ip_networks=nets)
+        specs.append(RuleSpec(f"r{i}", audience_id=f"a{i}"))
+    return specs, audiences
+
+
+def viewers(n: int, rng: random.Random) -> list[Viewer]:
+    return [Viewer(ip=f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}",
+                   country="US", zip=f"{rng.randrange(100000):05d}") for _ in range(n)]
+
+
+def naive_compile(rules: list[RuleSpec], audiences: dict[str, AudienceSpec]) -> list:  # type: ignore[type-arg]
+    """The baseline: per rule, a zip set and parsed networks, walked in order (no cross-rule index)."""
+    return [(rule, frozenset(audiences[rule.audience_id or ""].zip_codes),
+             [ipaddress.ip_network(n) for n in audiences[rule.audience_id or ""].ip_networks]) for rule in rules]
+
+
+def naive(table: list, v: Viewer) -> RuleSpec | None:  # type: ignore[type-arg]
+    ip = ipaddress.ip_address(v.ip) if v.ip else None
+    for rule, zips, networks in table:
+        if v.zip in zips or (ip is not None and any(ip in n for n in networks)):
+            return rule  # type: ignore[no-any-return]
+    return None
+
+
+def rate(fn, items: list[Viewer], seconds: float) -> float:  # type: ignore[no-untyped-def]
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for v in items:
+            fn(v)
+        done += len(items)
+    return done / (time.perf_counter() - started)
+
+
+def in_process(seconds: float) -> None:
+    rng = random.Random(1)
+    sample = viewers(2000, rng)
+    print("in-process decisions/s (one core):")
+    print(f"{'rules':>6} {'compiled':>12} {'naive scan':>12} {'ratio':>8}")
+    for n in (10, 200, 1000):
+        rules, audiences = build(n, rng)
+        compiled = CompiledBlackout(rules, audiences)
+        table = naive_compile(rules, audiences)
+        for v in sample[:200]:
+            assert compiled.decide(v) == naive(table, v)
+        fast = rate(compiled.decide, sample, seconds)
+        slow = rate(lambda v, t=table: naive(t, v), sample[:200], min(seconds, 2))
+        print(f"{n:>6} {fast:>12,.0f} {slow:>12,.0f} {fast / slow:>7.1f}x")
+    rules, audiences = build(1000, rng)
+    gc.collect()
+    tracemalloc.start()
+    compiled = CompiledBlackout(rules, audiences)
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"compiled state for 1,000 audiences (100 zips + 3 networks each): {size / 2**20:.1f} MiB")
+    del compiled
+
+
+def over_http(seconds: float, http_rules: int) -> None:
+    from benchmarks._load import rate
+    from benchmarks._server import sqlite_backend
+
+    with sqlite_backend() as backend:
+        api = backend.new_user("bench")
+        channel = api.make_channel("bench")
+        rng = random.Random(2)
+        rules = []
+        for i in range(http_rules):
+            zips = [f"{rng.randrange(100000):05d}" for _ in range(100)]
+            a = api.post("/audiences", {"desc": f"a{i}", "zip_codes": zips}).json()
+            rules.append(api.post("/rules", {"desc": f"r{i}", "audience": a["id"]}).json()["id"])
+        api.post(f"/channels/{channel['id']}/blackouts", {"blackout_id": "B", "rules": rules})
+        api.put(f"/channels/{channel['id']}/program", {"blackout_id": "B"})
+        path = f"/api/v4/channels/{channel['id']}/playback"
+        playback = []
+        for _ in range(500):
+            query = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US",
+                     "repl.cbzip": f"{rng.randrange(100000):05d}"}
+            playback.append(("GET", f"{path}?{urlencode(query)}", None))
+        base = backend.server.base_url
+        rate(base, playback, 1)  # warm up
+        healthz = rate(base, [("GET", "/healthz", None)], seconds)
+        decisions = rate(base, playback, seconds)
+        print(f"over HTTP ({http_rules} rules, 32 connections, load generator on the same 2-core machine):")
+        for name, figures in (("/healthz", healthz), ("signed playback", decisions)):
+            extra = f"  p50 {figures['p50_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms" if "p50_ms" in figures else ""
+            print(f"  {name:<16} {figures['rps']:>8,.0f} req/s{extra}")
+        print(f"  ratio playback / healthz: {decisions['rps'] / healthz['rps']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--http-rules", type=int, default=200)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+          f"{platform.python_version()}")
+    in_process(args.seconds)
+    if not args.skip_http:
+        over_http(args.seconds, args.http_rules)
+
+
+if __name__ == "__main__":
+    main()
