@@ -35,7 +35,7 @@ async def authenticated_owner(
     if abs(skew) > window:
         when = "old" if skew > 0 else "far in the future"
         raise unauthorized(f"The signed message's '_timestamp' is too {when} (allowed: {window} s either way).")
-    api_key = state.key_cache.api_key(state.db.sessions, owner)
+    api_key = state.key_cache.api_key(state.db, owner)
     if api_key is None:
         raise unauthorized(f"User '{owner}' is unknown.")
     if not signature_matches(msg, sig, api_key):

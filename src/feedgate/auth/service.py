@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedgate.auth.models import User
+from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 
 
@@ -54,13 +55,13 @@ class KeyCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    def api_key(self, session_factory: "type[Session] | object", user_id: str) -> str | None:
+    def api_key(self, db: Database, user_id: str) -> str | None:
         now = time.monotonic()
         entry = self._entries.get(user_id)
         if entry is not None and now - entry.fetched < self.ttl_s:
             return entry.api_key
-        with session_factory() as session:  # type: ignore[operator]
-            key = session.scalar(select(User.api_key).where(User.id == user_id))
+        with db.reading() as conn:
+            key = conn.execute(select(User.api_key).where(User.id == user_id)).scalar()
         with self._lock:
             self._entries[user_id] = _Entry(key, now)
         return key

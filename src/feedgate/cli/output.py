@@ -37,7 +37,7 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except FeedgateError as exc:
             where = f"{exc.status} {exc.reason}: " if exc.status else ""
-            err.print(f"error: {where}{exc.description}", markup=False, highlight=False)
+            sys.stderr.write(f"error: {where}{exc.description}\n")  # one line, never wrapped
             raise typer.Exit(1) from None
 
     return wrapper

@@ -1,5 +1,6 @@
 """Database engine, sessions and the declarative base, for SQLite and PostgreSQL alike."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,12 +62,55 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # One process owns the file, so writers queue on a Python lock instead of SQLite's busy handler,
+        # which sleep-polls (up to 100 ms a try) and collapses throughput under concurrent writes.
+        # Ownership follows the DBAPI connection, not the thread: FastAPI may roll back a failed request's
+        # session from another thread than the one that began it.
+        writer = threading.Lock()
+        holders: set[int] = set()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Readers (WAL) never block and must not queue behind writers; writers lock up front.
-            readonly = conn.get_execution_options().get(READONLY, False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READONLY, False):
+                conn.exec_driver_sql("BEGIN")
+                return
+            dbapi_id = _raw_id(conn.connection)
+            if not writer.acquire(timeout=30):
+                raise TimeoutError("the database stayed locked for 30 s")
+            holders.add(dbapi_id)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(dbapi_id)
+                raise
 
+        def _raw_id(connection: Any) -> int:
+            # SQLAlchemy hands the dialect its pool proxy; the raw sqlite3 connection is the stable key.
+            return id(getattr(connection, "dbapi_connection", connection))
+
+        def _release(dbapi_id: int) -> None:
+            if dbapi_id in holders:
+                holders.discard(dbapi_id)
+                writer.release()
+
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                _release(_raw_id(dbapi_connection))
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                _release(_raw_id(dbapi_connection))
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

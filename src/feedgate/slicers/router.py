@@ -17,9 +17,9 @@ SlicerId = Annotated[str, Path(pattern=SLICER_ID_PATTERN, description="The slice
 @router.put("/{slicer_id}/status", summary="Slicer heartbeat: register, join a group, report health")
 def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, session: SessionDep,
               request: Request) -> dict[str, Any]:
-    answer = service.heartbeat(session, owner, slicer_id, data)
+    answer, wake = service.heartbeat(session, owner, slicer_id, data)
     engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
+    if wake and engine is not None:
         engine.notify()
     return answer
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,8 +69,45 @@ def _join(session: Session, owner: str, slicer: Slicer, group_id: str) -> Failov
     return group
 
 
-def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> dict[str, Any]:
+def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> tuple[dict[str, Any], bool]:
+    """Record a heartbeat; return the answer for the slicer and whether the engine should look now.
+
+    The steady state (a known member, no breach, no gap) is one SELECT of slicer and group and one
+    UPDATE; joining, registering and breaches take the slower, fully checked path.
+    """
     now = now_ms()
+    signals = data.signals.model_dump(exclude_none=True)
+    row = session.execute(
+        select(Slicer.id.label("slicer_key"), Slicer.failover_group_id, Slicer.last_heartbeat_ms,
+               Slicer.state.label("slicer_state"), FailoverGroup.__table__)
+        .outerjoin(FailoverGroup, FailoverGroup.id == Slicer.failover_group_id)
+        .where(Slicer.owner == owner, Slicer.slicer_id == slicer_id)
+    ).first()
+    steady = (row is not None and row.failover_group_id is not None
+              and data.failover_group_id in (None, row.failover_group_id)
+              and row.last_heartbeat_ms is not None and now - row.last_heartbeat_ms <= row.heartbeat_timeout_ms
+              and breached_signal(signals, health_policy(row).thresholds) is None)
+    if steady:
+        assert row is not None
+        session.execute(update(Slicer).where(Slicer.id == row.slicer_key).values(
+            hostname=data.hostname, thumb_url=data.thumb_url, signals=signals, last_heartbeat_ms=now))
+        answer = _answer(session, row.slicer_key, row)
+        session.commit()
+        HEARTBEATS.inc()
+        # An offline or unhealthy slicer turning healthy is the engine's to notice at once.
+        return answer, row.slicer_state != 0
+    return _heartbeat_checked(session, owner, slicer_id, data, signals, now), True
+
+
+def _answer(session: Session, slicer_key: str, group: Any) -> dict[str, Any]:
+    members = session.execute(select(Slicer.__table__).where(Slicer.failover_group_id == group.id)).all()
+    role = role_for(slicer_key, group_view(group, list(members)), group.hot_warm, group.no_slicer)
+    return {"role": role, "active": role == "active", "failover_group_id": group.id,
+            "heartbeat_interval_ms": max(50, min(DEFAULT_INTERVAL_MS, group.heartbeat_timeout_ms // 3))}
+
+
+def _heartbeat_checked(session: Session, owner: str, slicer_id: str, data: Heartbeat, signals: dict[str, Any],
+                       now: int) -> dict[str, Any]:
     slicer = _load_or_create(session, owner, slicer_id)
     slicer.hostname = data.hostname
     slicer.thumb_url = data.thumb_url
@@ -79,7 +116,6 @@ def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> 
         group = _join(session, owner, slicer, data.failover_group_id)
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
-    signals = data.signals.model_dump(exclude_none=True)
     slicer.signals = signals
     if group is not None:
         policy = health_policy(group)
@@ -95,10 +131,7 @@ def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> 
     answer = {"role": "hot", "active": False, "failover_group_id": slicer.failover_group_id,
               "heartbeat_interval_ms": DEFAULT_INTERVAL_MS}
     if group is not None:
-        members = session.scalars(select(Slicer).where(Slicer.failover_group_id == group.id)).all()
-        role = role_for(slicer.id, group_view(group, list(members)), group.hot_warm, group.no_slicer)
-        answer.update(role=role, active=role == "active",
-                      heartbeat_interval_ms=max(50, min(DEFAULT_INTERVAL_MS, group.heartbeat_timeout_ms // 3)))
+        answer = _answer(session, slicer.id, group)
     session.commit()
     HEARTBEATS.inc()
     return answer
