@@ -55,8 +55,8 @@ def rate(base_url: str, requests: list[Request], seconds: float, connections: in
     if shutil.which("wrk"):
         script = Path(tempfile.mkdtemp()) / "load.lua"
         script.write_text(_lua(requests))
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script), base_url],
-                             capture_output=True, text=True, check=True).stdout
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script), base_url]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         bad = int(re.search(r"BAD (\d+)", out).group(1))  # type: ignore[union-attr]
         if bad:
             raise RuntimeError(f"{bad} requests failed during the load run")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import Api, ServerProcess, started_backend  # noqa: E402
+from tests.support import Api, ServerProcess, started_backend
 
 __all__ = ["Api", "ServerProcess", "sqlite_backend"]
 

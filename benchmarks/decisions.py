@@ -9,21 +9,20 @@ Usage: python benchmarks/decisions.py [--seconds 3] [--http-rules 200]
 """
 
 import argparse
-import sys
 import gc
 import ipaddress
 import platform
 import random
+import sys
 import time
 import tracemalloc
-
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feedgate.auth.signing import signed_params  # noqa: E402
-from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer  # noqa: E402
+from feedgate.auth.signing import signed_params
+from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer
 
 
 def build(rules: int, rng: random.Random) -> tuple[list[RuleSpec], dict[str, AudienceSpec]]:

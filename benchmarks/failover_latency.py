@@ -19,12 +19,13 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._load import rate  # noqa: E402
-from benchmarks._server import sqlite_backend  # noqa: E402
-from feedgate.auth.signing import signed_params  # noqa: E402
-from feedgate.cli.fleet import Fleet  # noqa: E402
-from feedgate.client import FeedgateClient  # noqa: E402
-from tests.support import started_backend  # noqa: E402
+from tests.support import started_backend
+
+from benchmarks._load import rate
+from benchmarks._server import sqlite_backend
+from feedgate.auth.signing import signed_params
+from feedgate.cli.fleet import Fleet
+from feedgate.client import FeedgateClient
 
 TIMEOUT_MS = 3000  # the default; slicers beat every 1,000 ms
 

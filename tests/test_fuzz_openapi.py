@@ -46,8 +46,8 @@ def test_no_server_errors(fuzz_user: Api, sqlite_backend: Backend) -> None:
             if case.operation.path.startswith("/api/v4"):
                 case.query = {**(case.query or {}), **signed_params(fuzz_user.user_id, fuzz_user.api_key)}
             response = case.call(base_url=base_url)
-            assert response.status_code < 500, \
-                f"{case.method} {case.formatted_path} {case.query} {case.body!r}: {response.status_code} {response.text}"
+            where = f"{case.method} {case.formatted_path} {case.query} {case.body!r}"
+            assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
             if response.status_code >= 400:
                 body = response.json()
                 assert body["@type"] == "Error" and body["status"] == response.status_code and body["description"]

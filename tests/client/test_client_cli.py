@@ -37,7 +37,7 @@ class TestClient:
         assert got.active_slicer_id == "news01" and [s.id for s in got.slicers] == ["news01", "news02"]
         assert got.slicers[1].enabled is False and got.channels[0].desc == "Broadcast01"
         assert fg.get_channel("b01").slicer_id == "news01"
-        assert [e.kind for e in fg.events(group.id)][0] == "activated"
+        assert fg.events(group.id)[0].kind == "activated"
         fg.set_no_slicer(group.id, True)
         assert fg.get_group(group.id).active_slicer_id == "no_slicer"
         assert [g.id for g in fg.list_groups()] == [group.id]
@@ -180,3 +180,13 @@ def test_demo_shows_failover_and_failback() -> None:
     out = subprocess.run([FEEDGATE, "demo", "--duration", "15"], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     assert "failover" in out.stdout and "failback" in out.stdout and "demo stopped" in out.stdout
+
+
+def test_cli_renames_blackout_id(api: Api) -> None:
+    env = {"FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id, "FEEDGATE_API_KEY": api.api_key}
+    ch = api.make_channel()
+    blackout = api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "BNA"}).json()
+    out = CliRunner().invoke(app, ["blackouts", "update", ch["id"], blackout["id"], "--new-blackout-id",
+                                   "NorthAmerica", "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["blackout_id"] == "NorthAmerica"

@@ -140,7 +140,8 @@ class TestSchedule:
     def test_window_applies_inside_only(self, api: Api) -> None:
         ch, _, _ = blackout_setup(api)
         now = datetime.now(UTC)
-        body = {"blackout_id": "BNA", "start": iso(now + timedelta(minutes=10)), "end": iso(now + timedelta(minutes=20))}
+        body = {"blackout_id": "BNA", "start": iso(now + timedelta(minutes=10)),
+                "end": iso(now + timedelta(minutes=20))}
         r = api.post(f"/channels/{ch['id']}/schedule", body)
         assert r.status_code == 201
         assert decide(api, ch["id"], repl_cbcc="US", at=iso(now + timedelta(minutes=15)))["blacked_out"] is True

@@ -24,7 +24,7 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
                  interval_ms: int = typer.Option(1000, "--interval-ms", min=50),
                  probe: str | None = typer.Option(None, "--probe", help="Live Slicer status URL (JSON)."),
                  hostname: str = typer.Option(os.uname().nodename, "--hostname"),
-                 count: int = typer.Option(0, "--count", help="Stop after N heartbeats (0: run until Ctrl-C).")) -> None:
+                 count: int = typer.Option(0, "--count", help="Stop after N heartbeats (0: until Ctrl-C).")) -> None:
     """Heartbeat for one slicer, with signals from --probe or synthetic ones (all clear)."""
     last_ok = int(time.time() * 1000)
     sent = 0

@@ -5,6 +5,7 @@ The fleet is asyncio + httpx, so one process can drive a thousand slicers; `feed
 """
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -87,10 +88,8 @@ class Fleet:
                 await asyncio.gather(*tasks)
                 rest = self.interval_s - (time.monotonic() - tick)
                 if rest > 0:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop.wait(), rest)
-                    except TimeoutError:
-                        pass
 
     def start_background(self) -> None:
         def target() -> None:

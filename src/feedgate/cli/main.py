@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feedgate.cli import agent, ops
+from feedgate.kit.db import Database
 from feedgate.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="feedgate: live channel control plane.")
@@ -29,8 +30,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _database():  # type: ignore[no-untyped-def]
-    from feedgate.kit.db import Database
+def _database() -> "Database":
     from feedgate.kit.migrate import upgrade
 
     url = get_settings().database_url

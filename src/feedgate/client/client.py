@@ -190,8 +190,9 @@ class FeedgateClient:
     def get_blackout(self, channel_id: str, blackout_id: str) -> m.Blackout:
         return m.Blackout.model_validate(self.request("GET", f"/channels/{channel_id}/blackouts/{blackout_id}"))
 
-    def update_blackout(self, channel_id: str, blackout_id: str, **fields: Any) -> m.Blackout:
-        body = self.request("PATCH", f"/channels/{channel_id}/blackouts/{blackout_id}", _drop_none(fields))
+    def update_blackout(self, channel_id: str, blackout_ref: str, **fields: Any) -> m.Blackout:
+        """Change a blackout (addressed by system or external ID); `blackout_id=` renames its blackout ID."""
+        body = self.request("PATCH", f"/channels/{channel_id}/blackouts/{blackout_ref}", _drop_none(fields))
         return m.Blackout.model_validate(body)
 
     def delete_blackout(self, channel_id: str, blackout_id: str) -> None:

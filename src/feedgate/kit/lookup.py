@@ -20,4 +20,4 @@ def find_by_ref(session: Session, model: type[T], ref: str, kind: str, *where: C
     row = session.scalars(stmt).first()
     if row is None:
         raise not_found(kind, ref)
-    return row  # type: ignore[no-any-return]
+    return row

@@ -9,13 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import Query
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from feedgate.kit.errors import bad_request
 from feedgate.kit.models import Tombstone
 from feedgate.kit.time import RECENT_WINDOW, iso_ms, parse_iso, utcnow
 
 MAX_PAGE_SIZE = 40
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def paginate(
     query: PageQuery,
     path: str,
     serialize: Callable[[Any], dict[str, Any]],
-    order_fields: Mapping[str, ColumnElement[Any]],
-    updated_column: ColumnElement[Any] | None,
+    order_fields: Mapping[str, Column],
+    updated_column: Column | None,
     tombstone: tuple[str, str, str] | None = None,
     tombstone_type: str = "",
     default_order: str | None = None,

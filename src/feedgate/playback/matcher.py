@@ -127,10 +127,10 @@ class CompiledBlackout:
         self._sparse_first: dict[int, int] = {}
         self._dense: list[int] = []
         for position, rule in enumerate(self.rules):
-            index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
-            if index is not None and (self._match_type[index] == "ANY" or
-                                      (self._match_type[index] == "ALL" and self._needed[index])):
-                self._sparse_first.setdefault(index, position)
+            single_index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
+            if single_index is not None and (self._match_type[single_index] == "ANY" or
+                                      (self._match_type[single_index] == "ALL" and self._needed[single_index])):
+                self._sparse_first.setdefault(single_index, position)
             else:
                 self._dense.append(position)
 

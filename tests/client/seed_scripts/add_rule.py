@@ -1,5 +1,9 @@
-import json, requests
+import json
+
+import requests
+
 from api_auth import APICredentials, APIParams
+
 
 class Rule:
     def __init__(self):

@@ -1,5 +1,7 @@
-import json, requests
+import requests
+
 from api_auth import APICredentials, APIParams
+
 audience_id = 'Hak3zjnPLSW5o0j8GMpzRMsa' # Replace with the ID for the desired audience.
 
 class DeleteAudience:

@@ -1,5 +1,8 @@
 import requests
+
 from api_auth import APICredentials, APIParams
+
+
 class FailoverGroups:
     def __init__(self):
         self.host = "https://services.uplynk.com"

@@ -1,6 +1,10 @@
 import json
+
 import requests
+
 from api_auth import APICredentials, APIParams
+
+
 class FailoverGroup:
     def __init__(self):
         self.host = "https://services.uplynk.com"
