@@ -51,6 +51,8 @@ class Fleet:
         return slicer
 
     async def _beat(self, client: httpx.AsyncClient, slicer: SimulatedSlicer) -> None:
+        if not slicer.alive:  # killed after this round was planned
+            return
         body: dict[str, Any] = {"hostname": f"{slicer.slicer_id}.sim", "signals": slicer.signals}
         if slicer.group_id:
             body["failover_group_id"] = slicer.group_id
