@@ -190,3 +190,19 @@ def test_cli_renames_blackout_id(api: Api) -> None:
                                    "NorthAmerica", "--json"], env=env)
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["blackout_id"] == "NorthAmerica"
+
+
+def test_simulate_drives_slicers_and_takes_kill_commands(api: Api) -> None:
+    env = {**os.environ, "FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id,
+           "FEEDGATE_API_KEY": api.api_key}
+    timed = subprocess.run([FEEDGATE, "simulate", "--groups", "2", "--slicers-per-group", "2", "--interval-ms", "200",
+                            "--duration", "1.5"], env=env, capture_output=True, text=True, timeout=60)
+    assert timed.returncode == 0, timed.stderr
+    groups = api.get("/failover-groups").json()["items"]
+    assert len(groups) == 2 and all(len(g["slicers"]) == 2 for g in groups)
+    interactive = subprocess.run([FEEDGATE, "simulate", "--groups", "1", "--slicers-per-group", "2"], env=env,
+                                 input="kill 0 1\nrevive 0 1\nkill 9 9\nquit\n", capture_output=True, text=True,
+                                 timeout=60)
+    assert interactive.returncode == 0, interactive.stderr
+    assert "kill sim" in interactive.stdout and "revive sim" in interactive.stdout
+    assert "error: no slicer g9 s9" in interactive.stderr
