@@ -143,7 +143,10 @@ class DecisionState:
         self.allow_unlocated = settings.unlocated == "allow"
         self.geo = GeoReader(settings.geoip_db)
         self._snapshot = Snapshot()
-        self._stale = True
+        # Generations, not a flag: a reader must not take a snapshot whose load began before the change
+        # it is asking about, even while another thread is rebuilding.
+        self._wanted = 1
+        self._built = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -160,24 +163,21 @@ class DecisionState:
         self.geo.close()
 
     def invalidate(self) -> None:
-        self._stale = True
+        self._wanted += 1
 
     def snapshot(self) -> Snapshot:
-        if self._stale:
+        if self._built < self._wanted:
             self.rebuild()
         return self._snapshot
 
     def rebuild(self) -> None:
         with self._lock:
-            if not self._stale:
+            target = self._wanted  # everything invalidated up to now is covered by the load below
+            if self._built >= target:
                 return
-            self._stale = False  # cleared first: a change landing during the load marks it stale again
             started = time.perf_counter()
-            try:
-                self._snapshot = load_snapshot(self.db)
-            except Exception:
-                self._stale = True
-                raise
+            self._snapshot = load_snapshot(self.db)
+            self._built = target
             MATCHER_REBUILDS.inc()
             MATCHER_REBUILD_SECONDS.observe(time.perf_counter() - started)
 
@@ -187,7 +187,7 @@ class DecisionState:
                 with self.db.reading() as conn:
                     version = conn.execute(select(ConfigVersion.version).where(ConfigVersion.id == 1)).scalar()
                 if version != self._snapshot.version:
-                    self._stale = True
+                    self.invalidate()
                     self.rebuild()
             except Exception:
                 log.exception("decision state refresh failed; will retry")
