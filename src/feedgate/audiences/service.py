@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceUpdate
-from feedgate.kit.errors import bad_request, conflict
+from feedgate.kit.errors import FeedgateError, bad_request, conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
 from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
@@ -50,12 +50,11 @@ def _check_shape(kind: str, data: AudienceFields) -> None:
 def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str]) -> None:
     ids: list[str] = []
     for index, ref in enumerate(refs):
-        with session.no_autoflush:
-            sub = session.scalars(select(Audience).where(Audience.owner == owner, Audience.id == ref)).first() \
-                or session.scalars(select(Audience).where(Audience.owner == owner,
-                                                          Audience.external_id == ref)).first()
-        if sub is None:
-            raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' does not exist.")
+        try:
+            with session.no_autoflush:
+                sub = find_by_ref(session, Audience, ref, "Audience", Audience.owner == owner)
+        except FeedgateError:
+            raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' does not exist.") from None
         if sub.type != "Single":
             raise bad_request(f"Field 'sub_audiences[{index}]': audience '{ref}' is a superaudience; "
                               "only Single audiences can be sub-audiences.")

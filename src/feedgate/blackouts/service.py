@@ -7,7 +7,7 @@ from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
 from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel
-from feedgate.kit.errors import bad_request
+from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
 from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
@@ -47,11 +47,11 @@ def serialize_blackout(session: Session, blackout: Blackout, *, include_rules: b
 def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]) -> None:
     ids: list[str] = []
     for index, ref in enumerate(refs):
-        with session.no_autoflush:
-            rule = session.scalars(select(Rule).where(Rule.owner == owner, Rule.id == ref)).first() \
-                or session.scalars(select(Rule).where(Rule.owner == owner, Rule.external_id == ref)).first()
-        if rule is None:
-            raise bad_request(f"Field 'rules[{index}]': rule '{ref}' does not exist.")
+        try:
+            with session.no_autoflush:
+                rule = find_by_ref(session, Rule, ref, "Rule", Rule.owner == owner)
+        except FeedgateError:
+            raise bad_request(f"Field 'rules[{index}]': rule '{ref}' does not exist.") from None
         if rule.id in ids:
             raise bad_request(f"Field 'rules[{index}]': rule '{ref}' is listed twice.")
         ids.append(rule.id)

@@ -6,9 +6,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedgate.failover.engine import group_view, health_policy, member_name
+from feedgate.failover.engine import health_policy, member_name, member_view
 from feedgate.failover.models import FailoverGroup
-from feedgate.failover.policy import breached_signal, role_for
+from feedgate.failover.policy import GroupView, MemberView, breached_signal, role_for
 from feedgate.failover.service import get_group, record_event
 from feedgate.kit.errors import conflict, not_found
 from feedgate.kit.ids import new_id
@@ -79,7 +79,7 @@ def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> 
     signals = data.signals.model_dump(exclude_none=True)
     row = session.execute(
         select(Slicer.id.label("slicer_key"), Slicer.failover_group_id, Slicer.last_heartbeat_ms,
-               Slicer.state.label("slicer_state"), FailoverGroup.__table__)
+               Slicer.state.label("slicer_state"), Slicer.enabled.label("slicer_enabled"), FailoverGroup.__table__)
         .outerjoin(FailoverGroup, FailoverGroup.id == Slicer.failover_group_id)
         .where(Slicer.owner == owner, Slicer.slicer_id == slicer_id)
     ).first()
@@ -91,7 +91,7 @@ def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> 
         assert row is not None
         session.execute(update(Slicer).where(Slicer.id == row.slicer_key).values(
             hostname=data.hostname, thumb_url=data.thumb_url, signals=signals, last_heartbeat_ms=now))
-        answer = _answer(session, row.slicer_key, row)
+        answer = _answer(session, row.slicer_key, row.slicer_enabled, row)
         session.commit()
         HEARTBEATS.inc()
         # An offline or unhealthy slicer turning healthy is the engine's to notice at once.
@@ -99,9 +99,14 @@ def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> 
     return _heartbeat_checked(session, owner, slicer_id, data, signals, now), True
 
 
-def _answer(session: Session, slicer_key: str, group: Any) -> dict[str, Any]:
-    members = session.execute(select(Slicer.__table__).where(Slicer.failover_group_id == group.id)).all()
-    role = role_for(slicer_key, group_view(group, list(members)), group.hot_warm, group.no_slicer)
+def _answer(session: Session, slicer_key: str, enabled: bool, group: Any) -> dict[str, Any]:
+    if group.hot_warm > 0:  # ranking standbys as hot or warm needs the whole group
+        rows = session.execute(select(Slicer.__table__).where(Slicer.failover_group_id == group.id)).all()
+        members = [member_view(m, group.owner) for m in rows]
+    else:  # every standby is hot: only this slicer's own flags matter, so skip reading the members
+        members = [MemberView(key=slicer_key, name="", enabled=enabled)]
+    role = role_for(slicer_key, GroupView(members=members, active=group.active_slicer), group.hot_warm,
+                    group.no_slicer)
     return {"role": role, "active": role == "active", "failover_group_id": group.id,
             "heartbeat_interval_ms": max(50, min(DEFAULT_INTERVAL_MS, group.heartbeat_timeout_ms // 3))}
 
@@ -131,7 +136,7 @@ def _heartbeat_checked(session: Session, owner: str, slicer_id: str, data: Heart
     answer = {"role": "hot", "active": False, "failover_group_id": slicer.failover_group_id,
               "heartbeat_interval_ms": DEFAULT_INTERVAL_MS}
     if group is not None:
-        answer = _answer(session, slicer.id, group)
+        answer = _answer(session, slicer.id, slicer.enabled, group)
     session.commit()
     HEARTBEATS.inc()
     return answer
