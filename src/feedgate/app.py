@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
@@ -16,15 +17,19 @@ from feedgate.auth.service import KeyCache
 from feedgate.blackouts.router import router as blackouts_router
 from feedgate.channels.router import router as channels_router
 from feedgate.failover.engine import FailoverEngine
+from feedgate.failover.health import HealthTable
+from feedgate.failover.registry import Registry
 from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
+from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import router as playback_router
 from feedgate.playback.state import DecisionState
 from feedgate.programs.router import router as programs_router
 from feedgate.rules.router import router as rules_router
 from feedgate.settings import Settings, get_settings
+from feedgate.slicers.ingest import Ingest
 from feedgate.slicers.router import router as slicers_router
 
 log = logging.getLogger("feedgate")
@@ -34,12 +39,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings.database_url)
     decisions = DecisionState(db, settings)
-    engine = FailoverEngine(db, settings.engine_tick_ms, on_switch=decisions.invalidate) \
-        if settings.engine_enabled else None
+    registry = Registry(db)
+    health = HealthTable()
+    engine = FailoverEngine(db, registry, health, settings.engine_tick_ms) if settings.engine_enabled else None
+    ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms,
+                    wake=engine.wake if engine is not None else lambda _group_id: None)
+    watcher = ConfigWatcher(db, settings.config_poll_ms)
+    watcher.listeners.append(decisions.on_version)
+
+    def reload_registry(version: int) -> None:
+        if version != registry.current.version or not registry.fresh:
+            registry.reload()
+
+    watcher.listeners.append(reload_registry)
+
+    def config_changed() -> None:
+        # The one after-commit path for a change made in this process: decisions and the fleet registry
+        # read it before they answer again; the watcher reloads them (and so wakes the engine) at once.
+        decisions.invalidate()
+        registry.invalidate()
+        watcher.kick()
+
+    db.on_config_change.append(config_changed)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        decisions.start()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        watcher.check(force=True)  # decisions and the registry are loaded before the first request
+        watcher.start()
+        ingest.start()
         if engine is not None:
             engine.start()
         log.info("feedgate %s on %s (engine %s)", __version__, db.engine.url.render_as_string(hide_password=True),
@@ -47,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if engine is not None:
             engine.stop()
-        decisions.stop()
+        ingest.stop()
+        watcher.stop()
+        decisions.close()
         db.dispose()
 
     app = FastAPI(title="feedgate", version=__version__, lifespan=lifespan,
@@ -57,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.decisions = decisions
     app.state.engine = engine
+    app.state.ingest = ingest
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
 

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +18,10 @@ class Settings(BaseSettings):
     # The failover engine runs in every `feedgate serve`; only the leader acts.
     engine_enabled: bool = True
     engine_tick_ms: int = 100
+    # Steady-state heartbeats are written to the database in one batch this often (at most 100 ms).
+    heartbeat_flush_ms: int = Field(50, ge=5, le=100)
+    # Worker threads for blocking work (database sessions); the PostgreSQL pool is sized from it.
+    threads: int = Field(32, ge=4, le=256)
     # How often each process checks whether compiled blackout state is stale.
     config_poll_ms: int = 250
     geoip_db: str | None = None

@@ -37,7 +37,9 @@ class TestClient:
         assert got.active_slicer_id == "news01" and [s.id for s in got.slicers] == ["news01", "news02"]
         assert got.slicers[1].enabled is False and got.channels[0].desc == "Broadcast01"
         assert fg.get_channel("b01").slicer_id == "news01"
-        assert fg.events(group.id)[0].kind == "activated"
+        # The engine may record health transitions of the new members around it; the activation is there once.
+        activated = [e for e in fg.events(group.id) if e.kind == "activated"]
+        assert [e.to_slicer_id for e in activated] == ["news01"]
         fg.set_no_slicer(group.id, True)
         assert fg.get_group(group.id).active_slicer_id == "no_slicer"
         assert [g.id for g in fg.list_groups()] == [group.id]

@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from feedgate.audiences import service
@@ -14,9 +14,8 @@ router = APIRouter(prefix="/audiences", tags=["audiences"])
 
 
 @router.post("", status_code=201, summary="Add an audience or superaudience")
-def create_audience(data: AudienceCreate, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def create_audience(data: AudienceCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     audience = service.create_audience(session, owner, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_audience(session, audience)
 
 
@@ -35,15 +34,12 @@ def get_audience(audience_id: str, owner: Owner, session: SessionDep) -> dict[st
 
 
 @router.patch("/{audience_id}", summary="Update an audience")
-def update_audience(audience_id: str, data: AudienceUpdate, owner: Owner, session: SessionDep,
-                    request: Request) -> dict[str, Any]:
+def update_audience(audience_id: str, data: AudienceUpdate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     audience = service.update_audience(session, owner, audience_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_audience(session, audience)
 
 
 @router.delete("/{audience_id}", summary="Delete an audience")
-def delete_audience(audience_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def delete_audience(audience_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     deleted = service.delete_audience(session, owner, audience_id)
-    request.app.state.decisions.invalidate()
     return {"@id": f"{service.API}/{deleted}", "@type": "Audience", "message": "Deleted"}

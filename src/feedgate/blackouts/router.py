@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -15,10 +15,8 @@ router = APIRouter(prefix="/channels/{channel_id}/blackouts", tags=["blackouts"]
 
 
 @router.post("", status_code=201, summary="Add a blackout configuration to a live channel")
-def create_blackout(channel_id: str, data: BlackoutCreate, owner: Owner, session: SessionDep,
-                    request: Request) -> dict[str, Any]:
+def create_blackout(channel_id: str, data: BlackoutCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     blackout = service.create_blackout(session, owner, channel_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_blackout(session, blackout)
 
 
@@ -45,17 +43,14 @@ def get_blackout(channel_id: str, blackout_id: str, owner: Owner, session: Sessi
 
 @router.patch("/{blackout_id}", summary="Update a blackout")
 @router.patch("{blackout_id}", include_in_schema=False)
-def update_blackout(channel_id: str, blackout_id: str, data: BlackoutFields, owner: Owner, session: SessionDep,
-                    request: Request) -> dict[str, Any]:
+def update_blackout(channel_id: str, blackout_id: str, data: BlackoutFields, owner: Owner,
+                    session: SessionDep) -> dict[str, Any]:
     blackout = service.update_blackout(session, owner, channel_id, blackout_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_blackout(session, blackout)
 
 
 @router.delete("/{blackout_id}", summary="Delete a blackout")
 @router.delete("{blackout_id}", include_in_schema=False)
-def delete_blackout(channel_id: str, blackout_id: str, owner: Owner, session: SessionDep,
-                    request: Request) -> dict[str, Any]:
+def delete_blackout(channel_id: str, blackout_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     channel, deleted = service.delete_blackout(session, owner, channel_id, blackout_id)
-    request.app.state.decisions.invalidate()
     return {"@id": f"{service.path(channel)}/{deleted}", "@type": "Blackout", "message": "Deleted"}

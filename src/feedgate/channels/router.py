@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -14,9 +14,8 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 
 
 @router.post("", status_code=201, summary="Create a live channel")
-def create_channel(data: ChannelCreate, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def create_channel(data: ChannelCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     channel = service.create_channel(session, owner, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_channel(session, channel)
 
 
@@ -40,7 +39,6 @@ def update_channel(channel_id: str, data: ChannelUpdate, owner: Owner, session: 
 
 
 @router.delete("/{channel_id}", summary="Delete a live channel, its blackouts and program tags")
-def delete_channel(channel_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def delete_channel(channel_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     deleted = service.delete_channel(session, owner, channel_id)
-    request.app.state.decisions.invalidate()
     return {"@id": f"{service.API}/{deleted}", "@type": "Channel", "message": "Deleted"}

@@ -1,27 +1,33 @@
-"""The failover engine runner: loads groups, asks the policy, commits what it says.
+"""The failover engine runner: evaluates groups when something is due, commits what the policy says.
 
 Every `feedgate serve` runs one; only the leader acts. On PostgreSQL the leader holds a
 session-level advisory lock on a dedicated connection; on SQLite the single process leads.
+
+Cost does not grow with idle slicers: groups wait in a heap keyed by the next instant at which their
+answer could change (`policy.next_check_ms`), and a heartbeat that changes something marks its group
+for evaluation at once. A pass with nothing due is one look at the top of the heap.
 """
 
 import contextlib
+import heapq
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
+from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverEvent, FailoverGroup
-from feedgate.failover.policy import HEALTHY, Decision, GroupView, HealthPolicy, MemberView, evaluate
+from feedgate.failover.policy import HEALTHY, OFFLINE, Decision, GroupView, MemberView, evaluate, next_check_ms
+from feedgate.failover.registry import Fleet, GroupConfig, Registry
 from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
-from feedgate.kit.metrics import ENGINE_LEADER, ENGINE_PASS, FAILOVERS
+from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
 from feedgate.kit.models import bump_config_version
-from feedgate.kit.time import now_ms
+from feedgate.kit.time import clock_ms, now_ms
 from feedgate.slicers.models import Slicer
 
 log = logging.getLogger("feedgate.engine")
@@ -29,37 +35,17 @@ LEADER_LOCK = 0x66676C6561646572  # "fglead"
 RETRY_S = 1.0
 
 
-def member_name(slicer_owner: str, slicer_id: str, group_owner: str) -> str:
-    return slicer_id if slicer_owner == group_owner else f"{slicer_owner}:{slicer_id}"
-
-
-def health_policy(group: Any) -> HealthPolicy:
-    return HealthPolicy(
-        heartbeat_timeout_ms=group.heartbeat_timeout_ms,
-        clear_after_ms=group.clear_after_ms,
-        blacklist_ms=group.blacklist_ms,
-        thresholds={
-            "input_loss_ms": group.input_loss_ms, "video_black_ms": group.video_black_ms,
-            "audio_silence_ms": group.audio_silence_ms, "dropped_frames_pct": group.dropped_frames_pct,
-            "upload_queue_s": group.upload_queue_s,
-        },
-    )
-
-
-def member_view(slicer: Any, group_owner: str) -> MemberView:
-    return MemberView(
-        key=slicer.id, name=member_name(slicer.owner, slicer.slicer_id, group_owner), order=slicer.order,
-        enabled=slicer.enabled, state=slicer.state, last_heartbeat_ms=slicer.last_heartbeat_ms,
-        last_bad_ms=slicer.last_bad_ms, last_bad_reason=slicer.last_bad_reason,
-        healthy_since_ms=slicer.healthy_since_ms, blacklist_until=slicer.blacklist_until,
-    )
-
-
-def group_view(group: Any, slicers: list[Any]) -> GroupView:
-    return GroupView(
-        members=[member_view(s, group.owner) for s in slicers], policy=health_policy(group), mode=group.mode,
-        auto_failback=group.auto_failback, active=group.active_slicer, no_candidate=group.no_candidate,
-    )
+def group_view(group: GroupConfig, fleet: Fleet, health: HealthTable) -> GroupView:
+    members = []
+    for key in group.members:
+        m = fleet.members[key]
+        h = health.get(key)
+        members.append(MemberView(
+            key=key, name=m.name, order=m.order, enabled=m.enabled, state=m.state, last_heartbeat_ms=h.seen_ms,
+            last_bad_ms=h.last_bad_ms, last_bad_reason=h.last_bad_reason, healthy_since_ms=m.healthy_since_ms,
+            blacklist_until=m.blacklist_until))
+    return GroupView(members=members, policy=group.policy, mode=group.mode, auto_failback=group.auto_failback,
+                     active=group.active, no_candidate=group.no_candidate)
 
 
 class Leadership:
@@ -123,14 +109,22 @@ class Leadership:
 
 
 class FailoverEngine:
-    def __init__(self, db: Database, tick_ms: int = 100, on_switch: Callable[[], None] | None = None) -> None:
+    def __init__(self, db: Database, registry: Registry, health: HealthTable, tick_ms: int = 100) -> None:
         self.db = db
+        self.registry = registry
+        self.health = health
         self.tick_s = tick_ms / 1000
         self.leadership = Leadership(db)
-        self.on_switch = on_switch
+        self._heap: list[tuple[int, str]] = []  # (due clock_ms, group id); stale entries are skipped
+        self._due: dict[str, int] = {}  # group id -> its live heap entry
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
+        self._all_dirty = True
+        self._was_leader = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        registry.listeners.append(self._on_reload)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="failover-engine", daemon=True)
@@ -143,43 +137,101 @@ class FailoverEngine:
             self._thread.join(timeout=5)
         self.leadership.release()
 
-    def notify(self) -> None:
-        """A heartbeat or a change arrived: evaluate now rather than at the next tick."""
+    def wake(self, group_id: str | None = None) -> None:
+        """Something changed for this group (or for all): evaluate now rather than at its due time."""
+        with self._dirty_lock:
+            if group_id is None:
+                self._all_dirty = True
+            else:
+                self._dirty.add(group_id)
         self._wake.set()
+
+    def _on_reload(self, fleet: Fleet) -> None:
+        if self.leadership.is_leader:
+            self._seed(fleet)
+        self.wake()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            timeout = self.tick_s
             try:
                 if self.leadership.ensure():
+                    if not self._was_leader:
+                        self._was_leader = True
+                        self._seed(self.registry.current)
                     self.run_pass()
+                    if self._heap:
+                        timeout = max(0.0, min(self.tick_s, (self._heap[0][0] - clock_ms()) / 1000))
+                else:
+                    self._was_leader = False
             except Exception:
                 log.exception("engine pass failed; retrying")
-            self._wake.wait(self.tick_s)
+            self._wake.wait(timeout)
             self._wake.clear()
 
+    def _seed(self, fleet: Fleet) -> None:
+        """Members never heard by this process get a fresh timeout clock (start, restart, handoff).
+
+        Alive means on record as not offline, or with a stored heartbeat within the timeout (a slicer that
+        just joined through another request). A slicer that was offline stays offline until it beats.
+        """
+        now, wall = clock_ms(), now_ms()
+        for key, member in fleet.members.items():
+            stored = fleet.last_heartbeat.get(key)
+            timeout = fleet.groups[member.group_id].policy.heartbeat_timeout_ms
+            recent = stored is not None and wall - stored <= timeout
+            self.health.seed(key, now, alive=recent or (member.state != OFFLINE and stored is not None))
+        self.wake()
+
     def run_pass(self, now: int | None = None) -> int:
-        """Evaluate every group once; return how many groups changed."""
+        """Evaluate the groups that are due or marked; return how many changed."""
+        now = clock_ms() if now is None else now
+        fleet = self.registry.current
+        with self._dirty_lock:
+            if self._all_dirty:
+                todo = set(fleet.groups)
+                self._all_dirty = False
+                self._dirty.clear()
+                self._heap.clear()
+                self._due.clear()
+            else:
+                todo, self._dirty = self._dirty, set()
+        while self._heap and self._heap[0][0] <= now:
+            due, group_id = heapq.heappop(self._heap)
+            if self._due.get(group_id) == due:
+                del self._due[group_id]
+                todo.add(group_id)
+        if not todo:
+            return 0
         started = time.perf_counter()
-        now = now_ms() if now is None else now
-        # Plain rows (not ORM objects): cheaper, and they outlive the read transaction.
-        with self.db.reading() as conn:
-            groups = conn.execute(select(FailoverGroup.__table__)).all()
-            slicers = conn.execute(
-                select(Slicer.__table__).where(Slicer.failover_group_id.is_not(None))
-            ).all()
-        members: dict[str, list[Any]] = {}
-        for slicer in slicers:
-            members.setdefault(slicer.failover_group_id or "", []).append(slicer)
+        ENGINE_DUE.observe(len(todo))
         changed = 0
-        for group in groups:
-            decision = evaluate(group_view(group, members.get(group.id, [])), now)
-            if decision.changes_anything and self._apply(group, members.get(group.id, []), decision, now):
-                changed += 1
+        for group_id in todo:
+            with self.registry.lock:
+                fleet = self.registry.current
+                group = fleet.groups.get(group_id)
+                if group is None:
+                    continue
+                view = group_view(group, fleet, self.health)
+                decision = evaluate(view, now)
+                if decision.changes_anything and self._apply(fleet, group, decision, now):
+                    changed += 1
+                    view = group_view(group, fleet, self.health)
+                self._schedule(group_id, next_check_ms(view, now))
         ENGINE_PASS.observe(time.perf_counter() - started)
         return changed
 
-    def _apply(self, group: Any, slicers: list[Any], decision: Decision, now: int) -> bool:
-        names = {s.id: member_name(s.owner, s.slicer_id, group.owner) for s in slicers}
+    def _schedule(self, group_id: str, due: int | None) -> None:
+        if due is None:
+            self._due.pop(group_id, None)
+            return
+        if self._due.get(group_id) != due:
+            self._due[group_id] = due
+            heapq.heappush(self._heap, (due, group_id))
+
+    def _apply(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int) -> bool:
+        """Commit the decision (switch, states, blacklist and events in one transaction), then mirror it."""
+        names = {key: fleet.members[key].name for key in group.members}
         events: list[dict[str, Any]] = []
         with self.db.sessions() as session, session.begin():
             for change in decision.states:
@@ -194,20 +246,19 @@ class FailoverEngine:
                 result = session.execute(
                     update(FailoverGroup)
                     .where(FailoverGroup.id == group.id,
-                           FailoverGroup.active_slicer.is_not_distinct_from(group.active_slicer))
+                           FailoverGroup.active_slicer.is_not_distinct_from(group.active))
                     .values(active_slicer=decision.switch.to_key, failover_time=now, no_candidate=False)
                 )
                 if result.rowcount != 1:  # type: ignore[attr-defined]
-                    # An operator switched it meanwhile: drop this decision, look again next pass.
+                    # An operator switched it meanwhile: drop this decision; the reload re-evaluates it.
                     session.rollback()
                     return False
-                events.append({"kind": decision.switch.kind,
-                               "from_slicer_id": names.get(group.active_slicer or ""),
+                events.append({"kind": decision.switch.kind, "from_slicer_id": names.get(group.active or ""),
                                "to_slicer_id": names[decision.switch.to_key], "reason": decision.switch.reason})
                 bump_config_version(session)
             elif decision.no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=True))
-                events.append({"kind": "no_candidate", "from_slicer_id": names.get(group.active_slicer or ""),
+                events.append({"kind": "no_candidate", "from_slicer_id": names.get(group.active or ""),
                                "to_slicer_id": None, "reason": decision.no_candidate})
             elif decision.clear_no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=False))
@@ -215,10 +266,19 @@ class FailoverEngine:
                 session.execute(insert(FailoverEvent), [
                     {"id": new_id(), "failover_group_id": group.id, "time": now, **event} for event in events
                 ])
+        # Committed: mirror it in the registry (the engine is the only writer of these fields).
+        for change in decision.states:
+            member = fleet.members[change.key]
+            member.state, member.healthy_since_ms = change.state, change.healthy_since_ms
+        for key, until in decision.blacklist.items():
+            fleet.members[key].blacklist_until = until
         if decision.switch is not None:
+            group.active, group.no_candidate = decision.switch.to_key, False
             FAILOVERS.labels(decision.switch.kind).inc()
-            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind,
-                     names[decision.switch.to_key], decision.switch.reason)
-            if self.on_switch is not None:
-                self.on_switch()
+            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, names[decision.switch.to_key],
+                     decision.switch.reason)
+        elif decision.no_candidate:
+            group.no_candidate = True
+        elif decision.clear_no_candidate:
+            group.no_candidate = False
         return True

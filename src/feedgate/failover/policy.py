@@ -165,3 +165,24 @@ def evaluate(group: GroupView, now: int,
     elif group.members and not group.no_candidate:
         decision.no_candidate = f"no enabled, healthy, non-blacklisted slicer to replace it ({why})"
     return decision
+
+
+def next_check_ms(group: GroupView, now: int) -> int | None:
+    """The first instant after `now` at which `evaluate` could answer differently with no new heartbeat.
+
+    Silence reaching the timeout, a breach clearing, a standby's failback wait ending, a blacklist
+    expiring: the engine sleeps until the earliest of these (or a heartbeat that changes something).
+    """
+    policy = group.policy
+    failback = group.mode == "prioritized" and group.auto_failback
+    times = []
+    for m in group.members:
+        if m.last_heartbeat_ms is not None:
+            times.append(m.last_heartbeat_ms + policy.heartbeat_timeout_ms + 1)
+        if m.last_bad_ms is not None:
+            times.append(m.last_bad_ms + policy.clear_after_ms)
+        if failback and m.healthy_since_ms is not None:
+            times.append(m.healthy_since_ms + policy.clear_after_ms)
+        times.append(m.blacklist_until)
+    upcoming = [t for t in times if t > now]
+    return min(upcoming) if upcoming else None

@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -21,12 +21,6 @@ from feedgate.kit.pagination import paginate
 router = APIRouter(prefix="/failover-groups", tags=["failover groups"])
 NO_CONTENT = Response(status_code=204)
 
-
-def _wake_engine(request: Request) -> None:
-    engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
-        engine.notify()
-    request.app.state.decisions.invalidate()
 
 
 @router.get("", summary="Get all failover groups")
@@ -50,32 +44,26 @@ def get_group(group_id: str, owner: Owner, session: SessionDep) -> dict[str, Any
 
 
 @router.patch("/{group_id}", status_code=204, summary="Update failover group configuration")
-def update_group(group_id: str, data: GroupUpdate, owner: Owner, session: SessionDep, request: Request) -> Response:
+def update_group(group_id: str, data: GroupUpdate, owner: Owner, session: SessionDep) -> Response:
     service.update_group(session, owner, group_id, data)
-    _wake_engine(request)
     return NO_CONTENT
 
 
 @router.delete("/{group_id}", summary="Delete a failover group")
-def delete_group(group_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def delete_group(group_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     service.delete_group(session, owner, group_id)
-    _wake_engine(request)
     return {"@id": f"{service.API}/{group_id}", "@type": "FailoverGroup", "message": "Deleted"}
 
 
 @router.put("/{group_id}/activate_slicer", status_code=204, summary="Set the active Live Slicer")
-def activate_slicer(group_id: str, data: ActivateSlicer, owner: Owner, session: SessionDep,
-                    request: Request) -> Response:
+def activate_slicer(group_id: str, data: ActivateSlicer, owner: Owner, session: SessionDep) -> Response:
     service.activate_slicer(session, owner, group_id, data)
-    _wake_engine(request)
     return NO_CONTENT
 
 
 @router.put("/{group_id}/channels", status_code=204, summary="Add and remove live channels")
-def change_channels(group_id: str, data: ChannelsChange, owner: Owner, session: SessionDep,
-                    request: Request) -> Response:
+def change_channels(group_id: str, data: ChannelsChange, owner: Owner, session: SessionDep) -> Response:
     service.change_channels(session, owner, group_id, data)
-    _wake_engine(request)
     return NO_CONTENT
 
 
@@ -88,32 +76,26 @@ def list_allowed_owners(group_id: str, owner: Owner, session: SessionDep) -> dic
 
 
 @router.put("/{group_id}/allowed-owners", status_code=204, summary="Grant or deny authorization")
-def change_allowed_owners(group_id: str, data: OwnersChange, owner: Owner, session: SessionDep,
-                          request: Request) -> Response:
+def change_allowed_owners(group_id: str, data: OwnersChange, owner: Owner, session: SessionDep) -> Response:
     service.change_allowed_owners(session, owner, group_id, data)
-    _wake_engine(request)
     return NO_CONTENT
 
 
 @router.put("/{group_id}/set_no_slicer", status_code=204, summary="Toggle between a Live Slicer and slate")
-def set_no_slicer(group_id: str, data: NoSlicer, owner: Owner, session: SessionDep, request: Request) -> Response:
+def set_no_slicer(group_id: str, data: NoSlicer, owner: Owner, session: SessionDep) -> Response:
     service.set_no_slicer(session, owner, group_id, data.no_slicer)
-    _wake_engine(request)
     return NO_CONTENT
 
 
 @router.put("/{group_id}/slicers", status_code=204, summary="Update Live Slicer failover eligibility")
-def change_slicers(group_id: str, data: SlicersChange, owner: Owner, session: SessionDep,
-                   request: Request) -> Response:
+def change_slicers(group_id: str, data: SlicersChange, owner: Owner, session: SessionDep) -> Response:
     service.change_slicers(session, owner, group_id, data)
-    _wake_engine(request)
     return NO_CONTENT
 
 
 @router.delete("/{group_id}/slicers/{slicer_id}", status_code=204, summary="Remove a slicer from the group")
-def remove_member(group_id: str, slicer_id: str, owner: Owner, session: SessionDep, request: Request) -> Response:
+def remove_member(group_id: str, slicer_id: str, owner: Owner, session: SessionDep) -> Response:
     service.remove_member(session, owner, group_id, slicer_id)
-    _wake_engine(request)
     return NO_CONTENT
 
 

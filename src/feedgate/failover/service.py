@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from feedgate.auth.models import User
 from feedgate.channels.models import Channel
-from feedgate.failover.engine import member_name
 from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
+from feedgate.failover.registry import member_name
 from feedgate.failover.schemas import (
     ActivateSlicer,
     ChannelsChange,
@@ -97,6 +97,7 @@ def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGro
     session.add(group)
     session.flush()
     record_event(session, group.id, "config", f"group created ({group.mode})")
+    bump_config_version(session)
     session.commit()
     return group
 
@@ -122,6 +123,7 @@ def update_group(session: Session, owner: str, group_id: str, data: GroupUpdate)
         setattr(group, key, value)
     group.updated = utcnow()
     record_event(session, group.id, "config", ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
+    bump_config_version(session)
     session.commit()
 
 
@@ -248,6 +250,7 @@ def change_slicers(session: Session, owner: str, group_id: str, data: SlicersCha
         changed.append(f"{item.slicer_id}(order={slicer.order}, enabled={slicer.enabled})")
     if changed:
         record_event(session, group.id, "config", "slicers " + ", ".join(changed))
+        bump_config_version(session)
     session.commit()
 
 
@@ -260,6 +263,7 @@ def remove_member(session: Session, owner: str, group_id: str, slicer_ref: str) 
     slicer.failover_group_id = None
     record_event(session, group.id, "left", "removed from the group", member_name(slicer.owner, slicer.slicer_id,
                                                                                   group.owner))
+    bump_config_version(session)
     session.commit()
 
 

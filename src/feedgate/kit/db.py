@@ -1,13 +1,14 @@
 """Database engine, sessions and the declarative base, for SQLite and PostgreSQL alike."""
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from feedgate.kit.time import as_utc, utcnow
@@ -118,15 +119,33 @@ def make_engine(url: str) -> Engine:
 
 
 READONLY = "feedgate_readonly"
+CONFIG_CHANGED = "feedgate_config_changed"  # set in Session.info by kit.models.bump_config_version
 
 
 class Database:
-    """One engine and session factory per process."""
+    """One engine and session factory per process.
+
+    `on_config_change` callbacks run after every commit that moved the configuration version (the one
+    path for this process's side effects of a change: decisions, the fleet registry, the engine).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions for GET/HEAD: on SQLite a deferred BEGIN, so reads never take or wait for the writer lock.
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READONLY: True}), expire_on_commit=False)
+        # SQLite has one writer: write requests queue here, on the event loop, holding no worker thread, so
+        # a request that holds the writer lock can always get a thread to finish (no pool starvation).
+        self.write_gate: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
+        self.on_config_change: list[Callable[[], None]] = []
+        event.listen(self.sessions, "after_commit", self._after_commit)
+        event.listen(self.sessions, "after_rollback", lambda session: session.info.pop(CONFIG_CHANGED, None))
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(CONFIG_CHANGED, False):
+            for callback in self.on_config_change:
+                callback()
 
     @property
     def is_postgres(self) -> bool:

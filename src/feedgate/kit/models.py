@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from feedgate.kit.db import Base, UTCDateTime
+from feedgate.kit.db import CONFIG_CHANGED, Base, UTCDateTime
 from feedgate.kit.time import utcnow
 
 
@@ -36,7 +36,9 @@ class ConfigVersion(Base):
 
 
 def bump_config_version(session: Session) -> None:
+    """Move the version in this transaction; after the commit, `Database` tells this process's listeners."""
     session.execute(update(ConfigVersion).where(ConfigVersion.id == 1).values(version=ConfigVersion.version + 1))
+    session.info[CONFIG_CHANGED] = True
 
 
 def add_tombstone(session: Session, kind: str, owner: str, item_id: str, scope: str = "") -> None:

@@ -8,6 +8,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# The engine's clock: monotonic (a wall-clock jump moves neither heartbeat ages nor deadlines), anchored
+# to the wall clock once at start so the instants it records (failover_time, blacklist_until) read as
+# Unix milliseconds.
+_ANCHOR_MS = time.time_ns() // 1_000_000 - time.monotonic_ns() // 1_000_000
+
+
+def clock_ms() -> int:
+    return _ANCHOR_MS + time.monotonic_ns() // 1_000_000
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -1,8 +1,8 @@
 """Compiled, in-memory decision state: what every playback decision reads (never the database).
 
-A full snapshot is rebuilt when the configuration version row moves (polled every
-`config_poll_ms`, so changes made through any process show within a second) or at once when
-this process made the change (`invalidate`).
+A full snapshot is rebuilt when the configuration version moves (the `ConfigWatcher` polls it
+every `config_poll_ms`, so changes made through any process show within a second) or at once when
+this process made the change (`invalidate`, after the commit).
 """
 
 import bisect
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
-from feedgate.failover.engine import member_name
 from feedgate.failover.models import FailoverGroup
+from feedgate.failover.registry import member_name
 from feedgate.geo.models import ZipDma
 from feedgate.geo.service import GeoReader
 from feedgate.kit.db import Database
@@ -139,7 +139,6 @@ def load_snapshot(db: Database) -> Snapshot:
 class DecisionState:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
-        self.poll_s = settings.config_poll_ms / 1000
         self.allow_unlocated = settings.unlocated == "allow"
         self.geo = GeoReader(settings.geoip_db)
         self._snapshot = Snapshot()
@@ -148,18 +147,9 @@ class DecisionState:
         self._wanted = 1
         self._built = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.outcomes = {name: DECISIONS.labels(name) for name in ("blacked_out", "allowed", "unlocated")}
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._poll, name="decision-state", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def close(self) -> None:
         self.geo.close()
 
     def invalidate(self) -> None:
@@ -181,16 +171,11 @@ class DecisionState:
             MATCHER_REBUILDS.inc()
             MATCHER_REBUILD_SECONDS.observe(time.perf_counter() - started)
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                with self.db.reading() as conn:
-                    version = conn.execute(select(ConfigVersion.version).where(ConfigVersion.id == 1)).scalar()
-                if version != self._snapshot.version:
-                    self.invalidate()
-                    self.rebuild()
-            except Exception:
-                log.exception("decision state refresh failed; will retry")
+    def on_version(self, version: int) -> None:
+        """The watcher saw the configuration version (ours or another process's change)."""
+        if version != self._snapshot.version:
+            self.invalidate()
+            self.rebuild()
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome].inc()

@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -15,10 +15,8 @@ router = APIRouter(prefix="/channels/{channel_id}", tags=["programs"])
 
 
 @router.put("/program", summary="Start a program now or at `start`, tagged with a blackout ID or none")
-def start_program(channel_id: str, data: ProgramStart, owner: Owner, session: SessionDep,
-                  request: Request) -> dict[str, Any]:
+def start_program(channel_id: str, data: ProgramStart, owner: Owner, session: SessionDep) -> dict[str, Any]:
     tag = service.start_program(session, owner, channel_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_tag(tag)
 
 
@@ -33,18 +31,14 @@ def get_program(channel_id: str, owner: Owner, session: SessionDep,
 
 
 @router.post("/scte35", status_code=201, summary="Tag programming from a SCTE-35 cue (base64 or hex)")
-def apply_cue(channel_id: str, data: Scte35Cue, owner: Owner, session: SessionDep,
-              request: Request) -> dict[str, Any]:
+def apply_cue(channel_id: str, data: Scte35Cue, owner: Owner, session: SessionDep) -> dict[str, Any]:
     tag = service.apply_cue(session, owner, channel_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_tag(tag)
 
 
 @router.post("/schedule", status_code=201, summary="Add a blackout schedule window")
-def add_window(channel_id: str, data: WindowCreate, owner: Owner, session: SessionDep,
-               request: Request) -> dict[str, Any]:
+def add_window(channel_id: str, data: WindowCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     window = service.add_window(session, owner, channel_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_window(window)
 
 
@@ -59,9 +53,7 @@ def list_windows(channel_id: str, owner: Owner, session: SessionDep, page: PageD
 
 
 @router.delete("/schedule/{window_id}", summary="Remove a schedule window")
-def delete_window(channel_id: str, window_id: str, owner: Owner, session: SessionDep,
-                  request: Request) -> dict[str, Any]:
+def delete_window(channel_id: str, window_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     channel, deleted = service.delete_window(session, owner, channel_id, window_id)
-    request.app.state.decisions.invalidate()
     return {"@id": f"/api/v4/channels/{channel}/schedule/{deleted}", "@type": "ScheduleWindow",
             "message": "Deleted"}

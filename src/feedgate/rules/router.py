@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -14,9 +14,8 @@ router = APIRouter(prefix="/rules", tags=["rules"])
 
 
 @router.post("", status_code=201, summary="Add a rule")
-def create_rule(data: RuleCreate, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def create_rule(data: RuleCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     rule = service.create_rule(session, owner, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_rule(rule)
 
 
@@ -34,15 +33,12 @@ def get_rule(rule_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
 
 
 @router.patch("/{rule_id}", summary="Update a rule")
-def update_rule(rule_id: str, data: RuleFields, owner: Owner, session: SessionDep,
-                request: Request) -> dict[str, Any]:
+def update_rule(rule_id: str, data: RuleFields, owner: Owner, session: SessionDep) -> dict[str, Any]:
     rule = service.update_rule(session, owner, rule_id, data)
-    request.app.state.decisions.invalidate()
     return service.serialize_rule(rule)
 
 
 @router.delete("/{rule_id}", summary="Delete a rule")
-def delete_rule(rule_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def delete_rule(rule_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
     deleted = service.delete_rule(session, owner, rule_id)
-    request.app.state.decisions.invalidate()
     return {"@id": f"{service.API}/{deleted}", "@type": "Rule", "message": "Deleted"}

@@ -2,11 +2,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.failover.registry import GroupConfig
+from feedgate.kit.db import Database
+from feedgate.kit.deps import PageDep, SessionDep, write_turn
 from feedgate.kit.pagination import paginate
 from feedgate.slicers import service
+from feedgate.slicers.ingest import Ingest
 from feedgate.slicers.models import Slicer
 from feedgate.slicers.schemas import SLICER_ID_PATTERN, Heartbeat
 
@@ -14,13 +18,23 @@ router = APIRouter(prefix="/slicers", tags=["slicers"])
 SlicerId = Annotated[str, Path(pattern=SLICER_ID_PATTERN, description="The slicer's slicerID setting.")]
 
 
+def _checked_heartbeat(db: Database, owner: str, slicer_id: str,
+                       data: Heartbeat) -> tuple[dict[str, Any], str, GroupConfig | None]:
+    with db.sessions() as session:
+        return service.heartbeat(session, owner, slicer_id, data)
+
+
 @router.put("/{slicer_id}/status", summary="Slicer heartbeat: register, join a group, report health")
-def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, session: SessionDep,
-              request: Request) -> dict[str, Any]:
-    answer, wake = service.heartbeat(session, owner, slicer_id, data)
-    engine = getattr(request.app.state, "engine", None)
-    if wake and engine is not None:
-        engine.notify()
+async def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, request: Request) -> dict[str, Any]:
+    ingest: Ingest = request.app.state.ingest
+    signals = data.signals.model_dump(exclude_none=True)
+    fast = ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id)
+    if fast is not None:
+        return fast
+    db: Database = request.app.state.db
+    async with write_turn(db):
+        answer, key, group = await run_in_threadpool(_checked_heartbeat, db, owner, slicer_id, data)
+    ingest.recorded(key, group, signals)
     return answer
 
 
@@ -38,9 +52,6 @@ def get_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[s
 
 
 @router.delete("/{slicer_id}", summary="Delete a slicer (it leaves its group)")
-def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[str, Any]:
     service.delete_slicer(session, owner, slicer_id)
-    engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
-        engine.notify()
     return {"@id": f"{service.API}/{slicer_id}", "@type": "Slicer", "message": "Deleted"}

@@ -1,25 +1,25 @@
-"""Slicer registration and heartbeat ingest (a hot path: one short transaction per heartbeat)."""
+"""Slicer registration and the checked heartbeat path (joins, first beats); steady beats are `ingest`'s."""
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedgate.failover.engine import health_policy, member_name, member_view
 from feedgate.failover.models import FailoverGroup
-from feedgate.failover.policy import GroupView, MemberView, breached_signal, role_for
+from feedgate.failover.policy import MemberView
+from feedgate.failover.registry import GroupConfig, group_config, member_name
 from feedgate.failover.service import get_group, record_event
 from feedgate.kit.errors import conflict, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEATS
 from feedgate.kit.models import add_tombstone, bump_config_version
 from feedgate.kit.time import iso_ms, now_ms
+from feedgate.slicers.ingest import answer
 from feedgate.slicers.models import Slicer
 from feedgate.slicers.schemas import Heartbeat
 
 API = "/api/v4/slicers"
-DEFAULT_INTERVAL_MS = 1000
 
 
 def get_slicer(session: Session, owner: str, slicer_id: str) -> Slicer:
@@ -39,18 +39,18 @@ def serialize_slicer(slicer: Slicer) -> dict[str, Any]:
     }
 
 
-def _load_or_create(session: Session, owner: str, slicer_id: str) -> Slicer:
+def _load_or_create(session: Session, owner: str, slicer_id: str) -> tuple[Slicer, bool]:
     stmt = select(Slicer).where(Slicer.owner == owner, Slicer.slicer_id == slicer_id)
     slicer = session.scalars(stmt).first()
     if slicer is not None:
-        return slicer
+        return slicer, False
     slicer = Slicer(id=new_id(), owner=owner, slicer_id=slicer_id, signals={})
     try:
         with session.begin_nested():
             session.add(slicer)
     except IntegrityError:  # a concurrent first heartbeat registered it
-        slicer = session.scalars(stmt).one()
-    return slicer
+        return session.scalars(stmt).one(), False
+    return slicer, True
 
 
 def _join(session: Session, owner: str, slicer: Slicer, group_id: str) -> FailoverGroup:
@@ -69,77 +69,37 @@ def _join(session: Session, owner: str, slicer: Slicer, group_id: str) -> Failov
     return group
 
 
-def heartbeat(session: Session, owner: str, slicer_id: str, data: Heartbeat) -> tuple[dict[str, Any], bool]:
-    """Record a heartbeat; return the answer for the slicer and whether the engine should look now.
+def heartbeat(session: Session, owner: str, slicer_id: str,
+              data: Heartbeat) -> tuple[dict[str, Any], str, GroupConfig | None]:
+    """The checked path: register, join, or any beat the registry cannot answer yet.
 
-    The steady state (a known member, no breach, no gap) is one SELECT of slicer and group and one
-    UPDATE; joining, registering and breaches take the slower, fully checked path.
+    Returns the answer, the slicer's key and its group as the registry would hold it.
     """
-    now = now_ms()
-    signals = data.signals.model_dump(exclude_none=True)
-    row = session.execute(
-        select(Slicer.id.label("slicer_key"), Slicer.failover_group_id, Slicer.last_heartbeat_ms,
-               Slicer.state.label("slicer_state"), Slicer.enabled.label("slicer_enabled"), FailoverGroup.__table__)
-        .outerjoin(FailoverGroup, FailoverGroup.id == Slicer.failover_group_id)
-        .where(Slicer.owner == owner, Slicer.slicer_id == slicer_id)
-    ).first()
-    steady = (row is not None and row.failover_group_id is not None
-              and data.failover_group_id in (None, row.failover_group_id)
-              and row.last_heartbeat_ms is not None and now - row.last_heartbeat_ms <= row.heartbeat_timeout_ms
-              and breached_signal(signals, health_policy(row).thresholds) is None)
-    if steady:
-        assert row is not None
-        session.execute(update(Slicer).where(Slicer.id == row.slicer_key).values(
-            hostname=data.hostname, thumb_url=data.thumb_url, signals=signals, last_heartbeat_ms=now))
-        answer = _answer(session, row.slicer_key, row.slicer_enabled, row)
-        session.commit()
-        HEARTBEATS.inc()
-        # An offline or unhealthy slicer turning healthy is the engine's to notice at once.
-        return answer, row.slicer_state != 0
-    return _heartbeat_checked(session, owner, slicer_id, data, signals, now), True
-
-
-def _answer(session: Session, slicer_key: str, enabled: bool, group: Any) -> dict[str, Any]:
-    if group.hot_warm > 0:  # ranking standbys as hot or warm needs the whole group
-        rows = session.execute(select(Slicer.__table__).where(Slicer.failover_group_id == group.id)).all()
-        members = [member_view(m, group.owner) for m in rows]
-    else:  # every standby is hot: only this slicer's own flags matter, so skip reading the members
-        members = [MemberView(key=slicer_key, name="", enabled=enabled)]
-    role = role_for(slicer_key, GroupView(members=members, active=group.active_slicer), group.hot_warm,
-                    group.no_slicer)
-    return {"role": role, "active": role == "active", "failover_group_id": group.id,
-            "heartbeat_interval_ms": max(50, min(DEFAULT_INTERVAL_MS, group.heartbeat_timeout_ms // 3))}
-
-
-def _heartbeat_checked(session: Session, owner: str, slicer_id: str, data: Heartbeat, signals: dict[str, Any],
-                       now: int) -> dict[str, Any]:
-    slicer = _load_or_create(session, owner, slicer_id)
+    slicer, created = _load_or_create(session, owner, slicer_id)
     slicer.hostname = data.hostname
     slicer.thumb_url = data.thumb_url
     group = None
-    if data.failover_group_id and slicer.failover_group_id != data.failover_group_id:
-        group = _join(session, owner, slicer, data.failover_group_id)
+    joined = bool(data.failover_group_id) and slicer.failover_group_id != data.failover_group_id
+    if joined:
+        group = _join(session, owner, slicer, data.failover_group_id or "")
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
-    slicer.signals = signals
+    slicer.signals = data.signals.model_dump(exclude_none=True)
+    slicer.last_heartbeat_ms = now_ms()
+    if created or joined:
+        bump_config_version(session)  # the registry must learn the slicer
+    config = group_config(group) if group is not None else None
+    members = None
     if group is not None:
-        policy = health_policy(group)
-        breach = breached_signal(signals, policy.thresholds)
-        previous = slicer.last_heartbeat_ms
-        if breach is not None:
-            slicer.last_bad_ms, slicer.last_bad_reason = now, breach
-        elif previous is not None and now - previous > policy.heartbeat_timeout_ms:
-            # Back from offline: it must stay clean for clear_after_ms before it counts as healthy.
-            slicer.last_bad_ms, slicer.last_bad_reason = now, f"back after {now - previous} ms without heartbeat"
-    slicer.last_heartbeat_ms = now
-    session.flush()
-    answer = {"role": "hot", "active": False, "failover_group_id": slicer.failover_group_id,
-              "heartbeat_interval_ms": DEFAULT_INTERVAL_MS}
-    if group is not None:
-        answer = _answer(session, slicer.id, slicer.enabled, group)
+        session.flush()
+        rows = session.execute(select(Slicer.id, Slicer.owner, Slicer.slicer_id, Slicer.order, Slicer.enabled)
+                               .where(Slicer.failover_group_id == group.id)).all()
+        members = [MemberView(key=r.id, name=member_name(r.owner, r.slicer_id, group.owner), order=r.order,
+                              enabled=r.enabled) for r in rows]
+    key = slicer.id
     session.commit()
     HEARTBEATS.inc()
-    return answer
+    return answer(config, key, members), key, config
 
 
 def delete_slicer(session: Session, owner: str, slicer_id: str) -> None:
@@ -149,7 +109,7 @@ def delete_slicer(session: Session, owner: str, slicer_id: str) -> None:
         if group is not None:
             record_event(session, group.id, "left", "slicer deleted",
                          from_slicer=member_name(owner, slicer_id, group.owner))
-            bump_config_version(session)
     session.delete(slicer)
     add_tombstone(session, "slicer", owner, slicer_id)
+    bump_config_version(session)
     session.commit()
