@@ -22,6 +22,7 @@ from feedgate.failover.registry import Registry
 from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
+from feedgate.kit.hotpath import HotRoutes
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import router as playback_router
@@ -30,6 +31,7 @@ from feedgate.programs.router import router as programs_router
 from feedgate.rules.router import router as rules_router
 from feedgate.settings import Settings, get_settings
 from feedgate.slicers.ingest import Ingest
+from feedgate.slicers.router import hot_heartbeat
 from feedgate.slicers.router import router as slicers_router
 
 log = logging.getLogger("feedgate")
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.ingest = ingest
     install_error_handlers(app)
+    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state)])
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])

@@ -205,8 +205,9 @@ class TestSetNoSlicer:
         assert api.get(f"/channels/{ch['id']}").json()["slicer_id"] == "no_slicer"
         assert api.put(f"/failover-groups/{g['id']}/set_no_slicer", {"no_slicer": False}).status_code == 204
         assert api.group(g["id"])["active_slicer_id"] == "s1"
-        kinds = [e["kind"] for e in api.get(f"/failover-groups/{g['id']}/events").json()["items"]]
-        assert kinds[:2] == ["no_slicer_off", "no_slicer_on"]
+        kinds = [e["kind"] for e in api.get(f"/failover-groups/{g['id']}/events").json()["items"]
+                 if e["kind"].startswith("no_slicer")]  # the engine's health events may interleave
+        assert kinds == ["no_slicer_off", "no_slicer_on"]
 
     def test_no_slicer_required_boolean(self, api: Api) -> None:
         g = api.make_group()

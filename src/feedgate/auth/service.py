@@ -55,6 +55,13 @@ class KeyCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
+    def cached(self, user_id: str) -> tuple[bool, str | None]:
+        """(True, key or None) when a fresh entry is held; (False, None) when the database must be asked."""
+        entry = self._entries.get(user_id)
+        if entry is not None and time.monotonic() - entry.fetched < self.ttl_s:
+            return True, entry.api_key
+        return False, None
+
     def api_key(self, db: Database, user_id: str) -> str | None:
         now = time.monotonic()
         entry = self._entries.get(user_id)

@@ -31,6 +31,9 @@ def metrics_response() -> Response:
 
 def route_template(scope: Scope) -> str:
     """The matched route as a template (/api/v4/channels/{channel_id}), never the raw IDs."""
+    hot = scope.get("feedgate.route")
+    if hot is not None:
+        return str(hot)
     if scope.get("route") is None:
         return "unmatched"
     names = {str(v): k for k, v in (scope.get("path_params") or {}).items()}

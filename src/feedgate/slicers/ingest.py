@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from feedgate.failover.health import HealthTable
 from feedgate.failover.policy import GroupView, MemberView, breached_signal, role_for
@@ -149,22 +149,23 @@ class Ingest:
             return len(batch) - len(missed)
 
     def _write(self, session: Session, batch: dict[str, Beat]) -> set[str]:
-        """One statement for the whole batch; returns the keys to try again (rows locked by a change)."""
-        if not self.db.is_postgres:  # one writer at a time: nothing can hold these rows
-            session.connection().execute(
-                update(Slicer).where(Slicer.id == bindparam("k")).values(
-                    hostname=bindparam("hostname"), thumb_url=bindparam("thumb_url"), signals=bindparam("signals"),
-                    last_heartbeat_ms=bindparam("last_heartbeat_ms")),
-                [{"k": key, "hostname": b.hostname, "thumb_url": b.thumb_url, "signals": b.signals,
-                  "last_heartbeat_ms": b.wall_ms} for key, b in batch.items()])
+        """One statement for the whole batch; returns the keys to try again (rows locked by a change).
+
+        `updated` is left alone: it tells API clients about configuration changes, not liveness.
+        """
+        rows = json.dumps([{"k": key, "h": b.hostname, "t": b.thumb_url, "s": b.signals, "m": b.wall_ms}
+                           for key, b in sorted(batch.items())])
+        if not self.db.is_postgres:  # one writer at a time: nothing else can hold these rows
+            session.execute(text(
+                "UPDATE slicers SET hostname = v.h, thumb_url = v.t, signals = v.s, last_heartbeat_ms = v.m "
+                "FROM (SELECT value->>'k' AS k, value->>'h' AS h, value->>'t' AS t, json(value->'s') AS s, "
+                "value->>'m' AS m FROM json_each(:rows)) AS v WHERE slicers.id = v.k"), {"rows": rows})
             return set()
         # Rows a configuration change holds are skipped (SKIP LOCKED), not waited for: a heartbeat batch
         # must never deadlock with, or delay, an operator's change. They go in the next batch.
-        rows = json.dumps([{"k": key, "h": b.hostname, "t": b.thumb_url, "s": b.signals, "m": b.wall_ms}
-                           for key, b in sorted(batch.items())])
         written = set(session.execute(text(
-            "UPDATE slicers AS s SET hostname = v.h, thumb_url = v.t, signals = v.s::json, last_heartbeat_ms = v.m, "
-            "updated = now() FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(k text, h text, t text, s jsonb, m bigint) "
+            "UPDATE slicers AS s SET hostname = v.h, thumb_url = v.t, signals = v.s::json, last_heartbeat_ms = v.m "
+            "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(k text, h text, t text, s jsonb, m bigint) "
             "WHERE s.id = v.k AND s.id IN (SELECT id FROM slicers WHERE id = ANY(:keys) ORDER BY id "
             "FOR UPDATE SKIP LOCKED) RETURNING s.id"), {"rows": rows, "keys": list(batch)}).scalars())
         if len(written) == len(batch):

@@ -1,13 +1,16 @@
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from feedgate.auth.dependencies import Owner
+from feedgate.auth.dependencies import Owner, verify
 from feedgate.failover.registry import GroupConfig
 from feedgate.kit.db import Database
 from feedgate.kit.deps import PageDep, SessionDep, write_turn
+from feedgate.kit.hotpath import HotRequest, HotRoute, Pass, is_json
 from feedgate.kit.pagination import paginate
 from feedgate.slicers import service
 from feedgate.slicers.ingest import Ingest
@@ -55,3 +58,24 @@ def get_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[s
 def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[str, Any]:
     service.delete_slicer(session, owner, slicer_id)
     return {"@id": f"{service.API}/{slicer_id}", "@type": "Slicer", "message": "Deleted"}
+
+
+def hot_heartbeat(state: Any) -> HotRoute:
+    """The steady-state heartbeat without FastAPI's machinery; anything else goes to `heartbeat` above."""
+    ingest: Ingest = state.ingest
+    window = state.settings.timestamp_window_s
+    slicer_id_re = re.compile(SLICER_ID_PATTERN)
+
+    async def handle(request: HotRequest) -> dict[str, Any] | None:
+        slicer_id = request.path_params["slicer_id"]
+        if not slicer_id_re.match(slicer_id) or not is_json(request.scope):
+            raise Pass
+        owner = await verify(state.db, state.key_cache, window, request.query.get("msg"), request.query.get("sig"))
+        try:
+            data = Heartbeat.model_validate_json(request.body)
+        except ValidationError:
+            raise Pass from None  # the FastAPI route words the error
+        signals = data.signals.model_dump(exclude_none=True)
+        return ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id)
+
+    return HotRoute("PUT", "/api/v4/slicers/{slicer_id}/status", handle)
