@@ -14,6 +14,7 @@ from feedgate.failover.policy import (
     MemberView,
     breached_signal,
     evaluate,
+    next_check_ms,
     role_for,
     slicer_state,
 )
@@ -149,3 +150,29 @@ class TestPolicyCases:
         assert breached_signal({"input_loss_ms": 2500}, {"input_loss_ms": 2000}) == \
             "input_loss_ms 2500 over threshold 2000"
         assert breached_signal({"input_loss_ms": 2000}, {"input_loss_ms": 2000}) is None
+
+
+class TestNextCheck:
+    """The engine sleeps on a settled group until `next_check_ms`: nothing may be due before it."""
+
+    @settings(max_examples=800)
+    @given(groups(), st.integers(0, 10**6), st.integers(0, 2**32))
+    def test_a_settled_group_stays_settled_until_its_next_check(self, group: GroupView, offset: int,
+                                                                  seed: int) -> None:
+        if evaluate(group, NOW, random.Random(seed).choice).changes_anything:
+            return  # not settled: the engine applies it first and looks again
+        due = next_check_ms(group, NOW)
+        later = NOW + offset if due is None else NOW + offset % (due - NOW)
+        assert not evaluate(group, later, random.Random(seed).choice).changes_anything
+
+    @given(groups())
+    def test_next_check_is_in_the_future(self, group: GroupView) -> None:
+        due = next_check_ms(group, NOW)
+        assert due is None or due > NOW
+
+    def test_the_timeout_is_the_next_check_of_a_quiet_group(self) -> None:
+        quiet = GroupView(members=[MemberView("k", "s", state=HEALTHY, last_heartbeat_ms=NOW - 500,
+                                              healthy_since_ms=NOW - 60_000)], policy=POLICY, active="k")
+        assert next_check_ms(quiet, NOW) == NOW - 500 + 3000 + 1
+        assert evaluate(quiet, NOW + 2500).changes_anything is False
+        assert evaluate(quiet, NOW + 2501).states[0].state == OFFLINE
