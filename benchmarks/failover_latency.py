@@ -1,132 +1,158 @@
-"""Failover latency and heartbeat ingest, through the HTTP API of a real `feedgate serve`.
+"""Failover latency at fleet scale, through real `feedgate serve` processes.
 
-1. For 10, 100 and 1,000 slicers (pairs: primary + backup per group) heartbeating every second,
-   silence one primary at a time and measure from its last heartbeat to the switch being visible
-   over the API, minus heartbeat_timeout_ms (p50, p99), plus the engine's own switch time.
-2. Heartbeat ingest: heartbeats/s with 32 connections, against /healthz in the same run (ratio).
+Groups of two slicers (on air + backup) beat once a second, spread over `--instances` servers
+(one SQLite file, or one PostgreSQL database for several instances). Every `--every` seconds one
+on-air slicer goes silent; latency runs from the send of its last acknowledged beat to the switch:
+as seen by a client polling the group over the API ("API"), and as recorded by the engine
+(`failover_time`, "engine"), both minus `heartbeat_timeout_ms`. Meanwhile a reader times
+`GET /failover-groups/{id}` on random groups, and at the end the database is asked for failovers
+of groups nobody silenced (spurious).
 
-Usage: python benchmarks/failover_latency.py [--sizes 10,100,1000] [--victims 10] [--database-url URL]
-Load comes from wrk when installed (apt-get install wrk), else from an httpx client.
+Usage: python benchmarks/failover_latency.py [--slicers 2000] [--minutes 5] [--instances 1]
+       [--database-url postgresql://...] [--every 15]
 """
 
 import argparse
+import asyncio
+import contextlib
 import platform
+import random
+import statistics
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import started_backend
+import httpx
+from sqlalchemy import select
 
-from benchmarks._load import rate
-from benchmarks._server import sqlite_backend
+from benchmarks._beats import BeatFleet
+from feedgate.auth.service import create_user
 from feedgate.auth.signing import signed_params
-from feedgate.cli.fleet import Fleet
-from feedgate.client import FeedgateClient, FeedgateError
+from feedgate.failover.models import FailoverEvent
+from feedgate.kit.db import Database
+from feedgate.kit.migrate import upgrade
+from tests.support import ServerProcess
 
-TIMEOUT_MS = 3000  # the default; slicers beat every 1,000 ms
+TIMEOUT_MS = 3000
 
 
-def percentile(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def backend(database_url: str | None):  # type: ignore[no-untyped-def]
-    if database_url:
-        from feedgate.kit.migrate import upgrade
+class Api:
+    def __init__(self, base: str, user_id: str, api_key: str) -> None:
+        self.http = httpx.Client(base_url=base + "/api/v4", timeout=30)
+        self.user_id, self.api_key = user_id, api_key
 
-        upgrade(database_url)
-        return started_backend("bench", database_url, FEEDGATE_LOG_LEVEL="warning")
-    return sqlite_backend()
-
-
-def latency(size: int, victims: int, database_url: str | None) -> None:
-    with backend(database_url) as b:
-        api = b.new_user("bench")
-        c = FeedgateClient(b.server.base_url, api.user_id, api.api_key)
-        groups = [c.create_group(f"g{i}", heartbeat_timeout_ms=TIMEOUT_MS, clear_after_ms=1000,
-                                 blacklist_ms=600_000) for i in range(max(1, size // 2))]
-        fleet = Fleet(b.server.base_url, api.user_id, api.api_key, interval_ms=1000)
-        for i, g in enumerate(groups):
-            fleet.add(f"p{i}", g.id)
-            fleet.add(f"b{i}", g.id)
-        fleet.start_background()
-        started = time.monotonic()
-        try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                actives = {g.id: g.active_slicer_id for g in c.list_groups()}
-                if all(actives.values()):
-                    break
-                time.sleep(0.5)
-            else:
-                print(f"{size:>6} slicers: not every group had an active slicer within 90 s; skipped")
-                return
-            time.sleep(2)
-            api_ms, engine_ms = [], []
-            for i in range(min(victims, len(groups))):
-                victim = fleet.slicers[actives[groups[i].id] or ""]  # whichever joined first is on air
-                victim.alive = False
-                time.sleep(0.05)  # let an in-flight heartbeat land
-                last = victim.last_sent_ms
-                while True:
-                    g = c.get_group(groups[i].id)
-                    if g.active_slicer_id != victim.slicer_id:
-                        seen = int(time.time() * 1000)
-                        break
-                    time.sleep(0.01)
-                api_ms.append(seen - last - TIMEOUT_MS)
-                engine_ms.append(g.failover_time - last - TIMEOUT_MS)
-            sent = sum(s.sent for s in fleet.slicers.values())
-            errors = sum(s.errors for s in fleet.slicers.values())
-            elapsed = time.monotonic() - started
-            spurious = sum(1 for g in groups[len(api_ms):]  # groups nobody touched must not have switched
-                           for e in c.events(g.id) if e.kind == "failover" and e.from_slicer_id)
-            print(f"{size:>6} slicers  over timeout: API p50 {percentile(api_ms, 50):6.0f} ms  "
-                  f"p99 {percentile(api_ms, 99):6.0f} ms | engine p50 {percentile(engine_ms, 50):6.0f} ms  "
-                  f"p99 {percentile(engine_ms, 99):6.0f} ms | heartbeats {sent / elapsed:6.0f}/s "
-                  f"(errors {errors}) | spurious failovers {spurious}")
-        finally:
-            fleet.stop()
-            c.close()
-
-
-def ingest(seconds: int, database_url: str | None) -> None:
-    with backend(database_url) as b:
-        api = b.new_user("bench")
-        requests = []
-        for i in range(100):
-            g = api.make_group(f"g{i}", heartbeat_timeout_ms=60_000)
-            for role in ("p", "b"):
-                body = {"hostname": "h", "failover_group_id": g["id"], "signals": {"input_loss_ms": 0}}
-                api.put(f"/slicers/{role}{i}/status", body)
-                query = urlencode(signed_params(api.user_id, api.api_key))
-                requests.append(("PUT", f"/api/v4/slicers/{role}{i}/status?{query}", body))
-        time.sleep(1.5)
-        healthz = rate(b.server.base_url, [("GET", "/healthz", None)], seconds)
-        beats = rate(b.server.base_url, requests, seconds)
-        print(f"heartbeat ingest: {beats['rps']:,.0f}/s (p99 {beats.get('p99_ms', float('nan')):.0f} ms) vs "
-              f"/healthz {healthz['rps']:,.0f}/s: ratio {beats['rps'] / healthz['rps']:.2f}")
+    def call(self, method: str, path: str, json: object = None) -> dict:
+        r = self.http.request(method, path, json=json, params=signed_params(self.user_id, self.api_key))
+        r.raise_for_status()
+        return r.json() if r.content else {}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10,100,1000")
-    parser.add_argument("--victims", type=int, default=6)
-    parser.add_argument("--seconds", type=int, default=3)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--slicers", type=int, default=2000)
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--instances", type=int, default=1)
+    parser.add_argument("--every", type=float, default=15, help="seconds between two silenced slicers")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file (one instance)")
     args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='feedgate-bench-')) / 'fleet.db'}"
+    if url.startswith("sqlite") and args.instances != 1:
+        sys.exit("SQLite serves one instance; use --database-url postgresql://... for several")
+    upgrade(url)
+    db = Database(url)
+    with db.sessions() as session:
+        user = create_user(session, "bench")
+    servers = [ServerProcess(url, env_extra={"FEEDGATE_LOG_LEVEL": "warning"}).start()
+               for _ in range(args.instances)]
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}; "
-          f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; heartbeat_timeout_ms {TIMEOUT_MS}")
-    for size in (int(s) for s in args.sizes.split(",") if s):
-        try:
-            latency(size, args.victims, args.database_url)
-        except FeedgateError as exc:
-            print(f"{size:>6} slicers: saturated - the API stopped answering in time ({exc.description})")
-    ingest(args.seconds, args.database_url)
+          f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, {args.instances} instance(s), "
+          f"{args.slicers} slicers at 1 Hz, heartbeat_timeout_ms {TIMEOUT_MS}, {args.minutes} min")
+    api = Api(servers[0].base_url, user.id, user.api_key)
+    fleet = BeatFleet([s.base_url for s in servers], user.id, user.api_key)
+    groups = []
+    for i in range(args.slicers // 2):
+        g = api.call("POST", "/failover-groups", {"name": f"g{i}", "heartbeat_timeout_ms": TIMEOUT_MS,
+                                                   "clear_after_ms": 1000, "blacklist_ms": 3_600_000})
+        groups.append(g["id"])
+        fleet.add(f"p{i}", g["id"])
+        fleet.add(f"b{i}", g["id"])
+    loop_thread = threading.Thread(target=lambda: asyncio.run(fleet.run(args.minutes * 60 + 120)), daemon=True)
+    loop_thread.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with db.reading() as conn:
+            from feedgate.failover.models import FailoverGroup
+            missing = conn.execute(select(FailoverGroup.id).where(FailoverGroup.active_slicer.is_(None))).first()
+        if missing is None:
+            break
+        time.sleep(1)
+    else:
+        sys.exit("not every group had an active slicer within 120 s")
+    print(f"  set up: {len(groups)} groups on air")
+    time.sleep(3)
+    reads: list[float] = []
+    stop_reader = threading.Event()
+
+    def reader() -> None:
+        rng = random.Random(3)
+        while not stop_reader.is_set():
+            started = time.perf_counter()
+            api.call("GET", f"/failover-groups/{rng.choice(groups)}")
+            reads.append((time.perf_counter() - started) * 1000)
+            stop_reader.wait(0.05)
+
+    threading.Thread(target=reader, daemon=True).start()
+    poller = Api(servers[-1].base_url, user.id, user.api_key)
+    api_ms, engine_ms, victims = [], [], set()
+    started = time.monotonic()
+    index = 0
+    while time.monotonic() - started < args.minutes * 60 and index < len(groups):
+        gid = groups[index]
+        index += 1
+        body = poller.call("GET", f"/failover-groups/{gid}")
+        victim = fleet.slicers[body["active_slicer_id"]]
+        victims.add(gid)
+        victim.alive = False
+        time.sleep(0.05)  # an in-flight beat lands
+        last = victim.last_sent
+        while True:
+            body = poller.call("GET", f"/failover-groups/{gid}")
+            if body["active_slicer_id"] != victim.slicer_id:
+                seen = time.time()
+                break
+            time.sleep(0.01)
+        api_ms.append((seen - last) * 1000 - TIMEOUT_MS)
+        engine_ms.append(body["failover_time"] - last * 1000 - TIMEOUT_MS)
+        rest = args.every - (time.monotonic() - started) % args.every
+        time.sleep(rest)
+    stop_reader.set()
+    elapsed = time.monotonic() - started
+    with db.reading() as conn:
+        switched = conn.execute(select(FailoverEvent.failover_group_id).where(
+            FailoverEvent.kind.in_(("failover", "failback")), FailoverEvent.from_slicer_id.is_not(None))).scalars()
+        spurious = sum(1 for g in switched if g not in victims)
+    sent = sum(s.sent for s in fleet.slicers.values())
+    errors = sum(s.errors for s in fleet.slicers.values())
+    fleet.stop()
+    print(f"  {len(api_ms)} failovers over {elapsed:.0f} s; heartbeats acknowledged {sent:,} (errors {errors})")
+    print(f"  over the timeout: API p50 {pct(api_ms, 50):.0f} ms  p99 {pct(api_ms, 99):.0f} ms  "
+          f"max {max(api_ms):.0f} ms | engine p50 {pct(engine_ms, 50):.0f} ms  p99 {pct(engine_ms, 99):.0f} ms")
+    print(f"  GET /failover-groups/{{id}} during the run: p50 {pct(reads, 50):.1f} ms  p99 {pct(reads, 99):.1f} ms "
+          f"({len(reads)} reads, mean {statistics.fmean(reads):.1f} ms)")
+    print(f"  spurious failovers: {spurious}")
+    for s in servers:
+        with contextlib.suppress(Exception):
+            s.stop()
+    db.dispose()
 
 
 if __name__ == "__main__":

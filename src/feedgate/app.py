@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from feedgate import __version__
 from feedgate.audiences.router import router as audiences_router
-from feedgate.auth.dependencies import authenticated_owner
+from feedgate.auth.dependencies import SignatureCheck, authenticated_owner
 from feedgate.auth.service import KeyCache
 from feedgate.blackouts.router import router as blackouts_router
 from feedgate.channels.router import router as channels_router
@@ -39,7 +39,7 @@ log = logging.getLogger("feedgate")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.threads)
     decisions = DecisionState(db, settings)
     registry = Registry(db)
     health = HealthTable()
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.key_cache = KeyCache()
+    app.state.signatures = SignatureCheck(db, app.state.key_cache, settings.timestamp_window_s, settings.auth_strict)
     app.state.decisions = decisions
     app.state.engine = engine
     app.state.ingest = ingest

@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and for metadata.create_all in tests."""
 
 from feedgate.audiences.models import Audience, SubAudience
-from feedgate.auth.models import User
+from feedgate.auth.models import Nonce, User
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
 from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
@@ -14,5 +14,6 @@ from feedgate.slicers.models import Slicer
 
 __all__ = [
     "AllowedOwner", "Audience", "Base", "Blackout", "BlackoutRule", "Channel", "ConfigVersion", "FailoverEvent",
-    "FailoverGroup", "ProgramTag", "Rule", "ScheduleWindow", "Slicer", "SubAudience", "Tombstone", "User", "ZipDma",
+    "FailoverGroup", "Nonce", "ProgramTag", "Rule", "ScheduleWindow", "Slicer", "SubAudience", "Tombstone", "User",
+    "ZipDma",
 ]

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Signed requests older or newer than this many seconds are refused (replay window).
     timestamp_window_s: int = 300
+    # Refuse signed requests that are not bound to their method, path, body and a nonce (docs/security.md).
+    auth_strict: bool = False
     # The failover engine runs in every `feedgate serve`; only the leader acts.
     engine_enabled: bool = True
     engine_tick_ms: int = 100
@@ -24,6 +26,12 @@ class Settings(BaseSettings):
     threads: int = Field(32, ge=4, le=256)
     # How often each process checks whether compiled blackout state is stale.
     config_poll_ms: int = 250
+    # HTTP limits (docs/reliability.md): open connections (default: the fd limit less 256, at most 10,000),
+    # seconds for a request's headers, for its body, and for an idle keep-alive connection.
+    max_connections: int | None = Field(None, ge=1)
+    header_timeout_s: float = Field(10.0, gt=0)
+    body_timeout_s: float = Field(30.0, gt=0)
+    keep_alive_s: float = Field(5.0, gt=0)
     geoip_db: str | None = None
     unlocated: Literal["deny", "allow"] = "deny"
     log_level: str = "info"

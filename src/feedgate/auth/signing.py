@@ -2,6 +2,9 @@
 
 msg = base64(zlib.compress(json.dumps(obj), 9)), obj holding at least `_owner` and `_timestamp`;
 sig = hex HMAC-SHA256 of the base64 text keyed with the user's API key.
+
+Binding (feedgate's addition, opt-in for vendor clients, always sent by feedgate's own): obj may also
+carry `_method`, `_path`, `_body_sha256` and `_nonce`, which tie the signature to one request.
 """
 
 import base64
@@ -9,9 +12,15 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import zlib
 from typing import Any
+
+MAX_MSG_CHARS = 16_384  # the base64 text; a genuine msg is a few hundred characters
+MAX_INFLATED = 8_192  # bytes of JSON once inflated
+MAX_NONCE = 64
+BINDING = ("_method", "_path", "_body_sha256", "_nonce")
 
 
 class BadMessage(ValueError):
@@ -26,9 +35,13 @@ def sign(msg: str, api_key: str) -> str:
     return hmac.new(api_key.encode("utf-8"), msg.encode("ascii", "replace"), hashlib.sha256).hexdigest()
 
 
+def body_sha256(body: bytes | None) -> str:
+    return hashlib.sha256(body or b"").hexdigest()
+
+
 def signed_params(user_id: str, api_key: str, data: dict[str, Any] | None = None,
                   timestamp: int | None = None) -> dict[str, str]:
-    """Query parameters `msg` and `sig` for one request by `user_id`."""
+    """Query parameters `msg` and `sig` for one request by `user_id` (the vendor's scheme, unbound)."""
     obj = dict(data or {})
     obj["_owner"] = user_id
     obj["_timestamp"] = int(time.time()) if timestamp is None else timestamp
@@ -36,18 +49,36 @@ def signed_params(user_id: str, api_key: str, data: dict[str, Any] | None = None
     return {"msg": msg, "sig": sign(msg, api_key)}
 
 
+def bound_params(user_id: str, api_key: str, method: str, path: str, body: bytes | None,
+                 data: dict[str, Any] | None = None) -> dict[str, str]:
+    """`signed_params` bound to one request: method, path (no query), body hash and a fresh nonce."""
+    return signed_params(user_id, api_key, {**(data or {}), "_method": method.upper(), "_path": path,
+                                            "_body_sha256": body_sha256(body), "_nonce": secrets.token_hex(16)})
+
+
+def _reject_constant(name: str) -> Any:
+    raise BadMessage(f"msg holds {name}, which is not JSON")
+
+
 def decode_msg(msg: str) -> dict[str, Any]:
+    """The signed object, read with every size bounded: a hostile msg costs microseconds, never memory."""
+    if len(msg) > MAX_MSG_CHARS:
+        raise BadMessage(f"msg is longer than {MAX_MSG_CHARS} characters")
     try:
         raw = base64.b64decode(msg.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         raise BadMessage("msg is not valid base64") from None
+    inflater = zlib.decompressobj()
     try:
-        text = zlib.decompress(raw)
+        text = inflater.decompress(raw, MAX_INFLATED + 1)
     except zlib.error:
         raise BadMessage("msg is not zlib-compressed data") from None
+    if len(text) > MAX_INFLATED or inflater.unconsumed_tail:
+        raise BadMessage(f"msg inflates to more than {MAX_INFLATED} bytes")
     try:
-        obj = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
+        # ValueError: an integer longer than Python's digit limit; RecursionError: absurd nesting.
         raise BadMessage("msg does not hold JSON") from None
     if not isinstance(obj, dict):
         raise BadMessage("msg does not hold a JSON object")

@@ -6,6 +6,7 @@ The fleet is asyncio + httpx, so one process can drive a thousand slicers; `feed
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from feedgate.auth.signing import signed_params
+from feedgate.auth.signing import bound_params
 from feedgate.failover.policy import SIGNALS
 
 
@@ -57,9 +58,11 @@ class Fleet:
         if slicer.group_id:
             body["failover_group_id"] = slicer.group_id
         slicer.last_sent_ms = int(time.time() * 1000)
+        path = f"/api/v4/slicers/{slicer.slicer_id}/status"
+        content = json.dumps(body).encode()
         try:
-            r = await client.put(f"/api/v4/slicers/{slicer.slicer_id}/status", json=body,
-                                 params=signed_params(self.user_id, self.api_key))
+            r = await client.put(path, content=content, headers={"Content-Type": "application/json"},
+                                 params=bound_params(self.user_id, self.api_key, "PUT", path, content))
         except httpx.HTTPError:
             slicer.errors += 1
             return

@@ -56,6 +56,7 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
 
     from feedgate.app import create_app
     from feedgate.auth.service import any_user, create_user
+    from feedgate.kit.server import default_max_connections, guarded_protocol
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -68,8 +69,11 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
                 console.print(f"  FEEDGATE_USER_ID={user.id}")
                 console.print(f"  FEEDGATE_API_KEY={user.api_key}")
     db.dispose()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    protocol = guarded_protocol(settings.max_connections or default_max_connections(), settings.header_timeout_s,
+                                settings.body_timeout_s)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, http=protocol,
+                loop="uvloop", timeout_keep_alive=int(settings.keep_alive_s), log_level=settings.log_level.lower(),
+                access_log=False)
 
 
 @users_app.command("create")

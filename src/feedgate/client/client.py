@@ -1,10 +1,12 @@
+import json as jsonlib
 from collections.abc import Iterator
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
 from feedgate.auth.credentials import load_credentials
-from feedgate.auth.signing import signed_params
+from feedgate.auth.signing import bound_params
 from feedgate.client import models as m
 from feedgate.kit.errors import FeedgateError
 
@@ -29,6 +31,7 @@ class FeedgateClient:
         self.user_id = user_id
         self.api_key = api_key
         self.http = httpx.Client(base_url=self.base_url + "/api/v4", timeout=timeout)
+        self._api_path = urlsplit(self.base_url).path + "/api/v4"
 
     def close(self) -> None:
         self.http.close()
@@ -41,9 +44,13 @@ class FeedgateClient:
 
     # -- transport -----------------------------------------------------------------------------
     def request(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        query = {**signed_params(self.user_id, self.api_key), **_drop_none(params or {})}
+        # Every request is bound to its method, path and body, with a nonce (docs/security.md).
+        body = None if json is None else jsonlib.dumps(json).encode()
+        signed = bound_params(self.user_id, self.api_key, method, self._api_path + path, body)
+        query = {**signed, **_drop_none(params or {})}
+        headers = {"Content-Type": "application/json"} if body is not None else None
         try:
-            response = self.http.request(method, path, json=json, params=query)
+            response = self.http.request(method, path, content=body, params=query, headers=headers)
         except httpx.HTTPError as exc:
             raise FeedgateError(0, f"Cannot reach feedgate at {self.base_url}: {exc}.") from None
         if response.status_code >= 400:

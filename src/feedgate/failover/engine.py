@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from feedgate.failover.health import HealthTable
@@ -234,6 +234,8 @@ class FailoverEngine:
         names = {key: fleet.members[key].name for key in group.members}
         events: list[dict[str, Any]] = []
         with self.db.sessions() as session, session.begin():
+            # The group row first, as every API change does: one lock order, so no deadlock with them.
+            session.execute(select(FailoverGroup.id).where(FailoverGroup.id == group.id).with_for_update())
             for change in decision.states:
                 session.execute(update(Slicer).where(Slicer.id == change.key)
                                 .values(state=change.state, healthy_since_ms=change.healthy_since_ms))

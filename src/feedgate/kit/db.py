@@ -11,6 +11,7 @@ from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, ev
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from feedgate.kit.errors import FeedgateError
 from feedgate.kit.time import as_utc, utcnow
 
 NAMING = {
@@ -44,12 +45,13 @@ class Timestamped:
     updated: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, threads: int = 32) -> Engine:
+    """An engine whose pool covers every worker thread plus the background threads (engine, batch writer,
+    watcher), so a request never waits for a connection behind another request's thread."""
     if url.startswith("sqlite"):
-        # A pool as large as the server's thread pool: SQLite connections are cheap to keep and costly to
-        # reopen (pragmas, WAL setup), and overflow connections would be reopened on every burst.
+        # SQLite connections are cheap to keep and costly to reopen (pragmas, WAL setup): keep them all.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=40, max_overflow=10)
+                               pool_size=threads + 8, max_overflow=8)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _: Any) -> None:
@@ -78,7 +80,7 @@ def make_engine(url: str) -> Engine:
                 return
             dbapi_id = _raw_id(conn.connection)
             if not writer.acquire(timeout=30):
-                raise TimeoutError("the database stayed locked for 30 s")
+                raise FeedgateError(503, "The database stayed busy for 30 s; try again.")
             holders.add(dbapi_id)
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -115,7 +117,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # PostgreSQL: a few connections kept, the rest opened on demand; at 32 threads an instance uses at most
+    # 48 (plus its leader-lock and change-feed connections), so two instances fit max_connections=100.
+    return create_engine(url, pool_size=8, max_overflow=threads + 8, pool_timeout=10, pool_pre_ping=True)
 
 
 READONLY = "feedgate_readonly"
@@ -129,9 +133,9 @@ class Database:
     path for this process's side effects of a change: decisions, the fleet registry, the engine).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, threads: int = 32) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, threads)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Sessions for GET/HEAD: on SQLite a deferred BEGIN, so reads never take or wait for the writer lock.
         self.read_sessions = sessionmaker(self.engine.execution_options(**{READONLY: True}), expire_on_commit=False)

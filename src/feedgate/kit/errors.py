@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("feedgate")
@@ -97,6 +98,13 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             description = str(exc.detail)
         return error_response(FeedgateError(exc.status_code, description))
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError) -> JSONResponse:
+        # Unreachable, restarting, or a deadlock victim: the transaction did not commit, so nothing changed.
+        log.warning("database error on %s %s: %s", request.method, request.url.path, exc.orig.__class__.__name__)
+        return error_response(FeedgateError(503, "The database is unavailable or busy; nothing was changed. "
+                                                 "Try again."))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

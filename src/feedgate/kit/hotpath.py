@@ -28,6 +28,9 @@ class HotRequest:
     query: dict[str, str]
     body: bytes
 
+    async def read_body(self) -> bytes:
+        return self.body
+
     @property
     def client_host(self) -> str | None:
         client = self.scope.get("client")

@@ -29,15 +29,18 @@ def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def route_template(scope: Scope) -> str:
-    """The matched route as a template (/api/v4/channels/{channel_id}), never the raw IDs."""
+    """The matched route's template (/api/v4/channels/{channel_id}), never a raw path: the label set is fixed
+    by the code, not by traffic. Every path that matched no route shares the label `unmatched`."""
     hot = scope.get("feedgate.route")
     if hot is not None:
         return str(hot)
-    if scope.get("route") is None:
-        return "unmatched"
-    names = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
-    return "/".join("{" + names[seg] + "}" if seg in names else seg for seg in scope["path"].split("/"))
+    context = (scope.get("fastapi") or {}).get("effective_route_context")  # routes of included routers
+    template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unmatched"
 
 
 class MetricsMiddleware:
@@ -63,5 +66,6 @@ class MetricsMiddleware:
         finally:
             name = route_template(scope)
             method = scope.get("method", "")
+            method = method if method in METHODS else "other"
             REQUESTS.labels(method, name, str(status[0])).inc()
             LATENCY.labels(method, name).observe(time.perf_counter() - start)

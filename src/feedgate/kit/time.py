@@ -3,6 +3,8 @@
 import time
 from datetime import UTC, datetime, timedelta
 
+from feedgate.kit.errors import bad_request
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -48,3 +50,25 @@ def datetime_to_ms(value: datetime) -> int:
 
 
 RECENT_WINDOW = timedelta(minutes=10)
+
+
+# Instants a client may send: 1970-01-01 to 9999-12-31 (both databases store them as 64-bit integers).
+MAX_INSTANT_MS = 253_402_300_799_999
+
+
+def instant_ms(value: str | None, field: str) -> int:
+    """Unix ms from an ISO 8601 instant or ASCII-digit Unix milliseconds; now when absent; 400 naming `field`."""
+    if value is None:
+        return now_ms()
+    if value.isascii() and value.isdigit():
+        ms = int(value) if len(value) <= 16 else MAX_INSTANT_MS + 1
+    else:
+        try:
+            ms = datetime_to_ms(parse_iso(value))
+        except (ValueError, OverflowError):
+            raise bad_request(f"Field '{field}' is invalid: '{value[:64]}' is not an ISO 8601 instant "
+                              "(2024-01-08T20:31:11.510Z) or Unix milliseconds.") from None
+    if not 0 <= ms <= MAX_INSTANT_MS:
+        raise bad_request(f"Field '{field}' is out of range: an instant must be between 1970-01-01 and "
+                          "9999-12-31 (Unix milliseconds 0 to 253402300799999).")
+    return ms

@@ -8,10 +8,9 @@ from feedgate.audiences.schemas import COUNTRIES, DMA_RE, ZIP_RE
 from feedgate.auth.dependencies import Owner
 from feedgate.geo.service import valid_ip
 from feedgate.kit.errors import bad_request, not_found
-from feedgate.kit.time import now_ms
+from feedgate.kit.time import instant_ms, now_ms
 from feedgate.playback.matcher import Viewer
 from feedgate.playback.state import DecisionState, decide
-from feedgate.programs.service import instant_ms
 
 router = APIRouter(tags=["playback"])
 Param = Annotated[str | None, Query(max_length=200)]

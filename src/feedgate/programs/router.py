@@ -7,6 +7,7 @@ from feedgate.auth.dependencies import Owner
 from feedgate.channels.service import get_channel
 from feedgate.kit.deps import PageDep, SessionDep
 from feedgate.kit.pagination import paginate
+from feedgate.kit.time import instant_ms
 from feedgate.programs import service
 from feedgate.programs.models import ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
@@ -23,7 +24,7 @@ def start_program(channel_id: str, data: ProgramStart, owner: Owner, session: Se
 @router.get("/program", summary="The program tag in force now or `at` an instant")
 def get_program(channel_id: str, owner: Owner, session: SessionDep,
                 at: str | None = Query(None, max_length=64)) -> dict[str, Any]:
-    tag = service.program_at(session, owner, channel_id, service.instant_ms(at, "at"))
+    tag = service.program_at(session, owner, channel_id, instant_ms(at, "at"))
     if tag is None:
         return {"@type": "Program", "channel": channel_id, "blackout_id": None, "title": "", "start": None,
                 "source": None}

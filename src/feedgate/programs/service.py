@@ -9,23 +9,10 @@ from feedgate.channels.service import get_channel
 from feedgate.kit.errors import bad_request, conflict, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone, bump_config_version
-from feedgate.kit.time import datetime_to_ms, iso_ms, ms_to_datetime, now_ms, parse_iso
+from feedgate.kit.time import instant_ms, iso_ms, ms_to_datetime
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
 from feedgate.programs.scte35 import CueError, read_cue
-
-
-def instant_ms(value: str | None, field: str) -> int:
-    """Unix ms from an ISO 8601 instant or a Unix ms number; now when absent."""
-    if value is None:
-        return now_ms()
-    if value.isdigit():
-        return int(value)
-    try:
-        return datetime_to_ms(parse_iso(value))
-    except ValueError:
-        raise bad_request(f"Field '{field}' is invalid: '{value}' is not an ISO 8601 instant "
-                          "(2024-01-08T20:31:11.510Z) or Unix milliseconds.") from None
 
 
 def serialize_tag(tag: ProgramTag) -> dict[str, Any]:

@@ -24,9 +24,6 @@ class Slicer(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_heartbeat_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    # Last instant the slicer was seen in breach of a signal threshold, or came back from offline.
-    last_bad_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    last_bad_reason: Mapped[str] = mapped_column(String(200), default="")
     # Engine-owned: 0 healthy, 1 unhealthy, -1 offline; and since when it has been healthy.
     state: Mapped[int] = mapped_column(Integer, default=-1)
     healthy_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from feedgate.auth.dependencies import Owner, verify
+from feedgate.auth.dependencies import VERIFIED_OWNER, Owner, SignatureCheck
 from feedgate.failover.registry import GroupConfig
 from feedgate.kit.db import Database
 from feedgate.kit.deps import PageDep, SessionDep, write_turn
@@ -63,14 +63,16 @@ def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dic
 def hot_heartbeat(state: Any) -> HotRoute:
     """The steady-state heartbeat without FastAPI's machinery; anything else goes to `heartbeat` above."""
     ingest: Ingest = state.ingest
-    window = state.settings.timestamp_window_s
+    signatures: SignatureCheck = state.signatures
     slicer_id_re = re.compile(SLICER_ID_PATTERN)
 
     async def handle(request: HotRequest) -> dict[str, Any] | None:
         slicer_id = request.path_params["slicer_id"]
         if not slicer_id_re.match(slicer_id) or not is_json(request.scope):
             raise Pass
-        owner = await verify(state.db, state.key_cache, window, request.query.get("msg"), request.query.get("sig"))
+        owner = await signatures.owner(request.query.get("msg"), request.query.get("sig"), "PUT",
+                                       request.scope["path"], request.read_body)
+        request.scope[VERIFIED_OWNER] = owner  # if this passes, the FastAPI route must not claim the nonce again
         try:
             data = Heartbeat.model_validate_json(request.body)
         except ValidationError:

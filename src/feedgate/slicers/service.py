@@ -57,7 +57,8 @@ def _join(session: Session, owner: str, slicer: Slicer, group_id: str) -> Failov
     if slicer.failover_group_id is not None:
         raise conflict(f"Field 'failover_group_id': slicer '{slicer.slicer_id}' is a member of failover group "
                        f"'{slicer.failover_group_id}'; remove it from there first.")
-    group = get_group(session, owner, group_id, for_update=True)
+    with session.no_autoflush:
+        group = get_group(session, owner, group_id, for_update=True)
     last = session.scalar(select(func.max(Slicer.order)).where(Slicer.failover_group_id == group.id))
     slicer.failover_group_id = group.id
     slicer.order = (last or 0) + 1
@@ -76,14 +77,14 @@ def heartbeat(session: Session, owner: str, slicer_id: str,
     Returns the answer, the slicer's key and its group as the registry would hold it.
     """
     slicer, created = _load_or_create(session, owner, slicer_id)
-    slicer.hostname = data.hostname
-    slicer.thumb_url = data.thumb_url
     group = None
     joined = bool(data.failover_group_id) and slicer.failover_group_id != data.failover_group_id
-    if joined:
+    if joined:  # locks the group row before this slicer's row is written: the lock order of every change
         group = _join(session, owner, slicer, data.failover_group_id or "")
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
+    slicer.hostname = data.hostname
+    slicer.thumb_url = data.thumb_url
     slicer.signals = data.signals.model_dump(exclude_none=True)
     slicer.last_heartbeat_ms = now_ms()
     if created or joined:
