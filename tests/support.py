@@ -223,3 +223,33 @@ def started_backend(name: str, database_url: str, **env: str) -> Iterator[Backen
     finally:
         server.stop()
         db.dispose()
+
+
+def burst(base_url: str, requests: list[tuple[str, str, bytes | None]]) -> list[tuple[int, bytes, float]]:
+    """Send every request at once, each on its own connection, with a client light enough (raw asyncio
+    sockets, no HTTP library) that the latencies measure the server, not the client.
+
+    Returns (status, body, seconds) per request, in order.
+    """
+    import asyncio
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+
+    async def one(method: str, target: str, body: bytes | None) -> tuple[int, bytes, float]:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        head = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        started = time.monotonic()
+        writer.write(head.encode() + b"\r\n" + (body or b""))
+        data = await reader.read()
+        took = time.monotonic() - started
+        writer.close()
+        status = int(data[9:12])
+        return status, data.split(b"\r\n\r\n", 1)[1], took
+
+    async def run() -> list[tuple[int, bytes, float]]:
+        return list(await asyncio.gather(*(one(*r) for r in requests)))
+
+    return asyncio.run(run())

@@ -55,11 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     watcher.listeners.append(reload_registry)
 
-    def config_changed() -> None:
+    def config_changed(kind: str) -> None:
         # The one after-commit path for a change made in this process: decisions and the fleet registry
         # read it before they answer again; the watcher reloads them (and so wakes the engine) at once.
+        # The engine's own switches are mirrored in the registry already: heartbeats stay on the fast path.
         decisions.invalidate()
-        registry.invalidate()
+        if kind != "switch":
+            registry.invalidate()
         watcher.kick()
 
     db.on_config_change.append(config_changed)

@@ -58,7 +58,8 @@ class TestSignedRequests:
         assert_error(raw(api, params), 401, "too old")
 
     def test_too_far_in_future(self, api: Api) -> None:
-        params = signed_params(api.user_id, api.api_key, timestamp=int(time.time()) + 302)  # int() truncates: keep 1 s clear
+        # int() truncates: 302 keeps a full second clear of the 300 s window.
+        params = signed_params(api.user_id, api.api_key, timestamp=int(time.time()) + 302)
         assert_error(raw(api, params), 401, "future")
 
     def test_within_window_is_accepted(self, api: Api) -> None:

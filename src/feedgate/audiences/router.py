@@ -7,10 +7,10 @@ from feedgate.audiences import service
 from feedgate.audiences.models import Audience
 from feedgate.audiences.schemas import AudienceCreate, AudienceUpdate
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 
-router = APIRouter(prefix="/audiences", tags=["audiences"])
+router = APIRouter(prefix="/audiences", tags=["audiences"], route_class=PlainRoute)
 
 
 @router.post("", status_code=201, summary="Add an audience or superaudience")

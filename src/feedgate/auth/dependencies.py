@@ -139,7 +139,8 @@ class SignatureCheck:
         return verified
 
     def _in_window(self, timestamp: int) -> None:
-        skew = time.time() - timestamp
+        # Bounded before any float arithmetic: a 400-digit integer must not overflow.
+        skew = time.time() - max(-10**12, min(10**12, timestamp))
         if abs(skew) > self.window_s:
             when = "old" if skew > 0 else "far in the future"
             raise unauthorized(f"The signed message's '_timestamp' is too {when} "

@@ -57,7 +57,7 @@ def bound_params(user_id: str, api_key: str, method: str, path: str, body: bytes
 
 
 def _reject_constant(name: str) -> Any:
-    raise BadMessage(f"msg holds {name}, which is not JSON")
+    raise BadMessage(f"msg holds {name} (in '_timestamp' or elsewhere), which is not a JSON number")
 
 
 def decode_msg(msg: str) -> dict[str, Any]:
@@ -77,6 +77,8 @@ def decode_msg(msg: str) -> dict[str, Any]:
         raise BadMessage(f"msg inflates to more than {MAX_INFLATED} bytes")
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
+    except BadMessage:
+        raise
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
         # ValueError: an integer longer than Python's digit limit; RecursionError: absurd nesting.
         raise BadMessage("msg does not hold JSON") from None

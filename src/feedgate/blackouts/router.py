@@ -8,10 +8,10 @@ from feedgate.blackouts import service
 from feedgate.blackouts.models import Blackout
 from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
 from feedgate.channels.service import get_channel
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 
-router = APIRouter(prefix="/channels/{channel_id}/blackouts", tags=["blackouts"])
+router = APIRouter(prefix="/channels/{channel_id}/blackouts", tags=["blackouts"], route_class=PlainRoute)
 
 
 @router.post("", status_code=201, summary="Add a blackout configuration to a live channel")

@@ -7,10 +7,10 @@ from feedgate.auth.dependencies import Owner
 from feedgate.channels import service
 from feedgate.channels.models import Channel
 from feedgate.channels.schemas import ChannelCreate, ChannelUpdate
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 
-router = APIRouter(prefix="/channels", tags=["channels"])
+router = APIRouter(prefix="/channels", tags=["channels"], route_class=PlainRoute)
 
 
 @router.post("", status_code=201, summary="Create a live channel")

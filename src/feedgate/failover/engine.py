@@ -257,7 +257,7 @@ class FailoverEngine:
                     return False
                 events.append({"kind": decision.switch.kind, "from_slicer_id": names.get(group.active or ""),
                                "to_slicer_id": names[decision.switch.to_key], "reason": decision.switch.reason})
-                bump_config_version(session)
+                bump_config_version(session, "switch")
             elif decision.no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=True))
                 events.append({"kind": "no_candidate", "from_slicer_id": names.get(group.active or ""),

@@ -15,10 +15,10 @@ from feedgate.failover.schemas import (
     OwnersChange,
     SlicersChange,
 )
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 
-router = APIRouter(prefix="/failover-groups", tags=["failover groups"])
+router = APIRouter(prefix="/failover-groups", tags=["failover groups"], route_class=PlainRoute)
 NO_CONTENT = Response(status_code=204)
 
 

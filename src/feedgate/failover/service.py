@@ -97,8 +97,7 @@ def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGro
     session.add(group)
     session.flush()
     record_event(session, group.id, "config", f"group created ({group.mode})")
-    bump_config_version(session)
-    session.commit()
+    session.commit()  # no version bump: a group without members or channels changes no decision
     return group
 
 

@@ -117,9 +117,11 @@ def make_engine(url: str, threads: int = 32) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # PostgreSQL: a few connections kept, the rest opened on demand; at 32 threads an instance uses at most
-    # 48 (plus its leader-lock and change-feed connections), so two instances fit max_connections=100.
-    return create_engine(url, pool_size=8, max_overflow=threads + 8, pool_timeout=10, pool_pre_ping=True)
+    # PostgreSQL: a few connections kept, the rest opened on demand; at 16 threads an instance uses at most
+    # 32 (plus its leader-lock and change-feed connections), so three instances fit max_connections=100.
+    # No pre-ping (a round trip per request): a connection found dead fails one request with 503 and
+    # SQLAlchemy then discards the whole pool, so the next requests reconnect.
+    return create_engine(url, pool_size=8, max_overflow=threads + 8, pool_timeout=10)
 
 
 READONLY = "feedgate_readonly"
@@ -142,14 +144,15 @@ class Database:
         # SQLite has one writer: write requests queue here, on the event loop, holding no worker thread, so
         # a request that holds the writer lock can always get a thread to finish (no pool starvation).
         self.write_gate: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
-        self.on_config_change: list[Callable[[], None]] = []
+        self.on_config_change: list[Callable[[str], None]] = []  # called with the change's kind
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", lambda session: session.info.pop(CONFIG_CHANGED, None))
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop(CONFIG_CHANGED, False):
+        kind = session.info.pop(CONFIG_CHANGED, None)
+        if kind is not None:
             for callback in self.on_config_change:
-                callback()
+                callback(kind)
 
     @property
     def is_postgres(self) -> bool:

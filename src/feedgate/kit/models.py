@@ -35,10 +35,15 @@ class ConfigVersion(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def bump_config_version(session: Session) -> None:
-    """Move the version in this transaction; after the commit, `Database` tells this process's listeners."""
+def bump_config_version(session: Session, kind: str = "config") -> None:
+    """Move the version in this transaction; after the commit, `Database` tells this process's listeners.
+
+    `kind` is "config" for a change made through the API, "switch" for the engine's own (which it has
+    already mirrored in its registry).
+    """
     session.execute(update(ConfigVersion).where(ConfigVersion.id == 1).values(version=ConfigVersion.version + 1))
-    session.info[CONFIG_CHANGED] = True
+    if session.info.get(CONFIG_CHANGED) != "config":
+        session.info[CONFIG_CHANGED] = kind
 
 
 def add_tombstone(session: Session, kind: str, owner: str, item_id: str, scope: str = "") -> None:

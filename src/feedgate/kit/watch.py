@@ -14,6 +14,7 @@ from feedgate.kit.db import Database
 from feedgate.kit.models import ConfigVersion
 
 log = logging.getLogger("feedgate.watch")
+COALESCE_S = 0.25
 
 
 class ConfigWatcher:
@@ -50,6 +51,8 @@ class ConfigWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             kicked = self._kicked.wait(self.poll_s)
+            if kicked:  # a burst of changes reloads once; readers of this process meanwhile see their own
+                self._stop.wait(COALESCE_S)  # changes through their generation counters, not through this
             self._kicked.clear()
             if self._stop.is_set():
                 return

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query, Request
 from feedgate.audiences.schemas import COUNTRIES, DMA_RE, ZIP_RE
 from feedgate.auth.dependencies import Owner
 from feedgate.geo.service import valid_ip
+from feedgate.kit.deps import PlainRoute
 from feedgate.kit.errors import bad_request, not_found
 from feedgate.kit.time import instant_ms, now_ms
 from feedgate.playback.matcher import Viewer
 from feedgate.playback.state import DecisionState, decide
 
-router = APIRouter(tags=["playback"])
+router = APIRouter(tags=["playback"], route_class=PlainRoute)
 Param = Annotated[str | None, Query(max_length=200)]
 
 

@@ -5,14 +5,14 @@ from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
 from feedgate.channels.service import get_channel
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 from feedgate.kit.time import instant_ms
 from feedgate.programs import service
 from feedgate.programs.models import ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
 
-router = APIRouter(prefix="/channels/{channel_id}", tags=["programs"])
+router = APIRouter(prefix="/channels/{channel_id}", tags=["programs"], route_class=PlainRoute)
 
 
 @router.put("/program", summary="Start a program now or at `start`, tagged with a blackout ID or none")

@@ -4,13 +4,13 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 from feedgate.rules import service
 from feedgate.rules.models import Rule
 from feedgate.rules.schemas import RuleCreate, RuleFields
 
-router = APIRouter(prefix="/rules", tags=["rules"])
+router = APIRouter(prefix="/rules", tags=["rules"], route_class=PlainRoute)
 
 
 @router.post("", status_code=201, summary="Add a rule")

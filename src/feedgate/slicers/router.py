@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from feedgate.auth.dependencies import VERIFIED_OWNER, Owner, SignatureCheck
 from feedgate.failover.registry import GroupConfig
 from feedgate.kit.db import Database
-from feedgate.kit.deps import PageDep, SessionDep, write_turn
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, write_turn
 from feedgate.kit.hotpath import HotRequest, HotRoute, Pass, is_json
 from feedgate.kit.pagination import paginate
 from feedgate.slicers import service
@@ -17,7 +17,7 @@ from feedgate.slicers.ingest import Ingest
 from feedgate.slicers.models import Slicer
 from feedgate.slicers.schemas import SLICER_ID_PATTERN, Heartbeat
 
-router = APIRouter(prefix="/slicers", tags=["slicers"])
+router = APIRouter(prefix="/slicers", tags=["slicers"], route_class=PlainRoute)
 SlicerId = Annotated[str, Path(pattern=SLICER_ID_PATTERN, description="The slicer's slicerID setting.")]
 
 
