@@ -22,8 +22,9 @@ class Settings(BaseSettings):
     engine_tick_ms: int = 100
     # Steady-state heartbeats are written to the database in one batch this often (at most 100 ms).
     heartbeat_flush_ms: int = Field(50, ge=5, le=100)
-    # Worker threads for blocking work (database sessions); the PostgreSQL pool is sized from it.
-    threads: int = Field(16, ge=2, le=256)
+    # Worker threads for blocking work (database sessions); the pools are sized from it. Few, on purpose:
+    # the work is CPU-bound Python under one GIL, and more threads only make a burst slower (measured).
+    threads: int = Field(8, ge=2, le=256)
     # How often each process checks whether compiled blackout state is stale.
     config_poll_ms: int = 250
     # HTTP limits (docs/reliability.md): open connections (default: the fd limit less 256, at most 10,000),

@@ -117,8 +117,8 @@ def make_engine(url: str, threads: int = 32) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # PostgreSQL: a few connections kept, the rest opened on demand; at 16 threads an instance uses at most
-    # 32 (plus its leader-lock and change-feed connections), so three instances fit max_connections=100.
+    # PostgreSQL: a few connections kept, the rest opened on demand; at the default 8 threads an instance uses
+    # at most 24 (plus its leader-lock and change-feed connections): four instances fit max_connections=100.
     # No pre-ping (a round trip per request): a connection found dead fails one request with 503 and
     # SQLAlchemy then discards the whole pool, so the next requests reconnect.
     return create_engine(url, pool_size=8, max_overflow=threads + 8, pool_timeout=10)
