@@ -21,8 +21,9 @@ from feedgate.failover.health import HealthTable
 from feedgate.failover.registry import Registry
 from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
+from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
-from feedgate.kit.hotpath import HotRoutes
+from feedgate.kit.hotpath import BodyLimit, HotRoutes
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import router as playback_router
@@ -94,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.ingest = ingest
     install_error_handlers(app)
+    app.add_middleware(SessionCloser)
     app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state)])
+    app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])

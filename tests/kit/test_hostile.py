@@ -274,3 +274,20 @@ def test_slow_connections_below_and_above_the_cap(tmp_path: Path) -> None:
         assert b.server.proc is not None and b.server.proc.poll() is None
         for sock in slow:
             sock.close()
+
+
+class TestBodyLimit:
+    def test_a_body_over_1_mib_is_413_without_being_read(self, api: Api) -> None:
+        big = json.dumps({"desc": "x" * (1024 * 1024 + 10)}).encode()
+        r = call(api, "POST", "/api/v4/channels", api.params(), big)
+        assert_error(r, 413, "1048576")
+        assert_error(httpx.post(api.base_url + "/healthz", content=big), 413)  # every route, signed or not
+
+        def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(20):
+                yield b" " * 65536
+
+        r = httpx.post(api.base_url + "/api/v4/channels", params=api.params(), content=chunks(),
+                       headers={"Content-Type": "application/json"})
+        assert_error(r, 413, "1048576")
+        assert api.get("/channels").json()["total_items"] == 0

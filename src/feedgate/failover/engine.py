@@ -147,6 +147,7 @@ class FailoverEngine:
         self._wake.set()
 
     def _on_reload(self, fleet: Fleet) -> None:
+        self.health.retain(fleet.members)
         if self.leadership.is_leader:
             self._seed(fleet)
         self.wake()

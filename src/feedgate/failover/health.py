@@ -8,6 +8,7 @@ feed); the engine reads it through `member_view`. The rules that turn these inpu
 """
 
 import threading
+from collections.abc import Container
 from dataclasses import dataclass
 
 
@@ -68,6 +69,12 @@ class HealthTable:
     def forget(self, key: str) -> None:
         with self._lock:
             self._rows.pop(key, None)
+
+    def retain(self, keys: Container[str]) -> None:
+        """Drop slicers that no longer exist (deleted), so the table does not grow with churn."""
+        with self._lock:
+            for key in [k for k in self._rows if k not in keys]:
+                del self._rows[key]
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -129,3 +129,37 @@ async def _send_json(send: Send, status: int, content: Any) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413 and the error body, without reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int = 1024 * 1024) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                await _send_json(send, 413, self._error().body())
+                return
+            if length is None:  # chunked: count as it arrives
+                receive = self._counting(receive)
+        await self.app(scope, receive, send)
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise self._error()
+            return message
+
+        return counted
+
+    def _error(self) -> FeedgateError:
+        return FeedgateError(413, f"The request body is larger than {self.limit} bytes; nothing was read further.")

@@ -14,7 +14,10 @@ from feedgate.kit.db import Database
 from feedgate.kit.models import ConfigVersion
 
 log = logging.getLogger("feedgate.watch")
-COALESCE_S = 0.25
+# Reloads are at most this often: a burst of changes costs one reload (each is O(configuration)), while
+# this process's own reads see their changes at once through generation counters, and other processes
+# still follow within a second (this + the poll).
+COALESCE_S = 0.5
 
 
 class ConfigWatcher:
@@ -51,8 +54,8 @@ class ConfigWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             kicked = self._kicked.wait(self.poll_s)
-            if kicked:  # a burst of changes reloads once; readers of this process meanwhile see their own
-                self._stop.wait(COALESCE_S)  # changes through their generation counters, not through this
+            if kicked:
+                self._stop.wait(COALESCE_S)
             self._kicked.clear()
             if self._stop.is_set():
                 return
