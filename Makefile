@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-fleet clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,16 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-bench: install
+bench: install  # about 5 minutes; bench-fleet adds the 5-minute fleet runs (about 15 minutes)
+	$(BIN)/python benchmarks/heartbeats.py
+	$(BIN)/python benchmarks/heartbeats.py --postgres --instances 2
+	$(BIN)/python benchmarks/engine_tick.py
 	$(BIN)/python benchmarks/decisions.py
-	$(BIN)/python benchmarks/failover_latency.py
+	$(BIN)/python benchmarks/failover_latency.py --slicers 2000 --minutes 1
+
+bench-fleet: install
+	$(BIN)/python benchmarks/failover_latency.py --slicers 2000 --minutes 5
+	$(BIN)/python benchmarks/failover_latency.py --slicers 5000 --minutes 5 --instances 2 --postgres
 
 clean:
 	rm -rf $(VENV) feedgate.db feedgate.db-wal feedgate.db-shm

@@ -9,7 +9,7 @@ as seen by a client polling the group over the API ("API"), and as recorded by t
 of groups nobody silenced (spurious).
 
 Usage: python benchmarks/failover_latency.py [--slicers 2000] [--minutes 5] [--instances 1]
-       [--database-url postgresql://...] [--every 15]
+       [--postgres | --database-url postgresql://...] [--every 15]
 """
 
 import argparse
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from sqlalchemy import select
+from tests.support import ServerProcess
 
 from benchmarks._beats import BeatFleet
 from feedgate.auth.service import create_user
@@ -35,7 +36,6 @@ from feedgate.auth.signing import signed_params
 from feedgate.failover.models import FailoverEvent
 from feedgate.kit.db import Database
 from feedgate.kit.migrate import upgrade
-from tests.support import ServerProcess
 
 TIMEOUT_MS = 3000
 
@@ -62,8 +62,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--every", type=float, default=15, help="seconds between two silenced slicers")
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL and use it")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file (one instance)")
     args = parser.parse_args()
+    cluster = None
+    if args.postgres and not args.database_url:
+        from tests.support import PostgresServer
+
+        cluster = PostgresServer()
+        args.database_url = cluster.create_database()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='feedgate-bench-')) / 'fleet.db'}"
     if url.startswith("sqlite") and args.instances != 1:
         sys.exit("SQLite serves one instance; use --database-url postgresql://... for several")
@@ -153,6 +160,8 @@ def main() -> None:
         with contextlib.suppress(Exception):
             s.stop()
     db.dispose()
+    if cluster is not None:
+        cluster.stop()
 
 
 if __name__ == "__main__":

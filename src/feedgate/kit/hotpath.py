@@ -144,22 +144,29 @@ class BodyLimit:
             if length is not None and (not length.isdigit() or int(length) > self.limit):
                 await _send_json(send, 413, self._error().body())
                 return
-            if length is None:  # chunked: count as it arrives
-                receive = self._counting(receive)
+            if length is None:  # chunked: count as it arrives; past the limit, answer 413 and drop the rest
+                await self._counted(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
-    def _counting(self, receive: Receive) -> Receive:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
         seen = 0
+        refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise self._error()
-            return message
+            if seen > self.limit and not refused:
+                refused = True
+                await _send_json(send, 413, self._error().body())
+            return {"type": "http.disconnect"} if refused else message
 
-        return counted
+        async def guarded_send(message: Message) -> None:
+            if not refused:  # after the 413, whatever the app says about the cut body is dropped
+                await send(message)
+
+        await self.app(scope, counted, guarded_send)
 
     def _error(self) -> FeedgateError:
         return FeedgateError(413, f"The request body is larger than {self.limit} bytes; nothing was read further.")
