@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from tests.support import Api, burst, started_backend
+from tests.support import Api, burst, mixed_requests, started_backend
 
 
 def rss_mib(pid: int) -> float:
@@ -53,19 +53,7 @@ def bursts(api: Api, base: str, minutes: float) -> None:
     ends = time.monotonic() + minutes * 60
     while time.monotonic() < ends:
         started = time.monotonic()
-        plan = []
-        for i in range(200):
-            kind = i % 5
-            if kind == 0:
-                plan.append(("POST", "/failover-groups", json.dumps({"name": f"s{i}"}).encode()))
-            elif kind == 1:
-                plan.append(("GET", f"/failover-groups/{group['id']}", None))
-            elif kind == 2:
-                plan.append(("GET", f"/audiences/{audience['id']}", None))
-            elif kind == 3:
-                plan.append(("POST", "/channels", json.dumps({"desc": f"s{i}"}).encode()))
-            else:
-                plan.append(("GET", "/channels", None))
+        plan = mixed_requests(group["id"], audience["id"])
         signed = [(m, f"/api/v4{p}?{urlencode(api.params())}", b) for m, p, b in plan]
         results = burst(base, signed)
         times = sorted(t for _, _, t in results)

@@ -253,3 +253,24 @@ def burst(base_url: str, requests: list[tuple[str, str, bytes | None]]) -> list[
         return list(await asyncio.gather(*(one(*r) for r in requests)))
 
     return asyncio.run(run())
+
+
+def mixed_requests(group_id: str, audience_id: str, count: int = 200) -> list[tuple[str, str, bytes | None]]:
+    """The concurrency mix of the hostile-input report: create groups and channels, read a group, an
+    audience and the channel list, in turn (paths under /api/v4, unsigned)."""
+    import json
+
+    plan: list[tuple[str, str, bytes | None]] = []
+    for i in range(count):
+        kind = i % 5
+        if kind == 0:
+            plan.append(("POST", "/failover-groups", json.dumps({"name": f"g{i}"}).encode()))
+        elif kind == 1:
+            plan.append(("GET", f"/failover-groups/{group_id}", None))
+        elif kind == 2:
+            plan.append(("GET", f"/audiences/{audience_id}", None))
+        elif kind == 3:
+            plan.append(("POST", "/channels", json.dumps({"desc": f"c{i}"}).encode()))
+        else:
+            plan.append(("GET", "/channels", None))
+    return plan

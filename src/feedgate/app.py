@@ -59,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def config_changed(kind: str) -> None:
         # The one after-commit path for a change made in this process: decisions and the fleet registry
         # read it before they answer again; the watcher reloads them (and so wakes the engine) at once.
-        # The engine's own switches are mirrored in the registry already: heartbeats stay on the fast path.
+        # The engine's own switches are mirrored in the registry already, and a registration or join
+        # changes no other slicer's answer: for those, heartbeats stay on the fast path.
         decisions.invalidate()
-        if kind != "switch":
+        if kind == "config":
             registry.invalidate()
         watcher.kick()
 

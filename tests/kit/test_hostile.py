@@ -24,6 +24,7 @@ from tests.support import (
     ServerProcess,
     assert_error,
     burst,
+    mixed_requests,
     started_backend,
     wait_for,
 )
@@ -214,19 +215,7 @@ def _burst_of_200(backend: Backend) -> None:
     group = api.make_group("busy")
     audience = api.post("/audiences", {"desc": "a", "country_codes": ["US"]}).json()
 
-    requests: list[tuple[str, str, bytes | None]] = []
-    for i in range(200):
-        kind_ = i % 5
-        if kind_ == 0:
-            requests.append(("POST", "/failover-groups", json.dumps({"name": f"g{i}"}).encode()))
-        elif kind_ == 1:
-            requests.append(("GET", f"/failover-groups/{group['id']}", None))
-        elif kind_ == 2:
-            requests.append(("GET", f"/audiences/{audience['id']}", None))
-        elif kind_ == 3:
-            requests.append(("POST", "/channels", json.dumps({"desc": f"c{i}"}).encode()))
-        else:
-            requests.append(("GET", "/channels", None))
+    requests = mixed_requests(group["id"], audience["id"])
     # Signed up front; the requests and /healthz go out together, each on its own connection.
     signed = [(m, f"/api/v4{p}?{urlencode(api.params())}", b) for m, p, b in requests]
     results = burst(backend.server.base_url, [*signed, ("GET", "/healthz", None)])

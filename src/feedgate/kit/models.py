@@ -39,7 +39,7 @@ def bump_config_version(session: Session, kind: str = "config") -> None:
     """Move the version in this transaction; after the commit, `Database` tells this process's listeners.
 
     `kind` is "config" for a change made through the API, "switch" for the engine's own (which it has
-    already mirrored in its registry).
+    already mirrored in its registry), "member" for a slicer registering or joining by heartbeat.
     """
     session.execute(update(ConfigVersion).where(ConfigVersion.id == 1).values(version=ConfigVersion.version + 1))
     if session.info.get(CONFIG_CHANGED) != "config":

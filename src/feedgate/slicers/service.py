@@ -88,7 +88,9 @@ def heartbeat(session: Session, owner: str, slicer_id: str,
     slicer.signals = data.signals.model_dump(exclude_none=True)
     slicer.last_heartbeat_ms = now_ms()
     if created or joined:
-        bump_config_version(session)  # the registry must learn the slicer
+        # The registry must learn the slicer, but no other slicer's answer changed: "member" keeps the
+        # registry fresh for everyone else (this slicer takes this path until the reload).
+        bump_config_version(session, "member")
     config = group_config(group) if group is not None else None
     members = None
     if group is not None:
