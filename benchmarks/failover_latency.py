@@ -84,7 +84,7 @@ def main() -> None:
           f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, {args.instances} instance(s), "
           f"{args.slicers} slicers at 1 Hz, heartbeat_timeout_ms {TIMEOUT_MS}, {args.minutes} min")
     api = Api(servers[0].base_url, user.id, user.api_key)
-    fleet = BeatFleet([s.base_url for s in servers], user.id, user.api_key)
+    fleet = BeatFleet([s.base_url for s in servers], user.id, user.api_key, connections_per_server=64)
     groups = []
     for i in range(args.slicers // 2):
         g = api.call("POST", "/failover-groups", {"name": f"g{i}", "heartbeat_timeout_ms": TIMEOUT_MS,
@@ -92,8 +92,19 @@ def main() -> None:
         groups.append(g["id"])
         fleet.add(f"p{i}", g["id"])
         fleet.add(f"b{i}", g["id"])
+    # Slicers come up one after another, as in a rollout: each registers (its first beat takes the checked,
+    # transactional path) and then beats at 1 Hz. Registering them all from the fleet's shared connections
+    # at once would queue steady beats behind registrations in this client (a real slicer has its own).
+    for slicer in fleet.slicers.values():
+        slicer.alive = False
     loop_thread = threading.Thread(target=lambda: asyncio.run(fleet.run(10 * 24 * 3600)), daemon=True)
     loop_thread.start()
+    registered = time.monotonic()
+    for slicer in fleet.slicers.values():
+        api.call("PUT", f"/slicers/{slicer.slicer_id}/status",
+                 {"hostname": f"{slicer.slicer_id}.bench", "failover_group_id": slicer.group_id})
+        slicer.alive = True
+    print(f"  registered {len(fleet.slicers)} slicers in {time.monotonic() - registered:.1f} s")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with db.reading() as conn:

@@ -124,7 +124,7 @@ class Registry:
     """The current `Fleet`, swapped whole on reload. `lock` orders reloads with the engine's commits.
 
     Generations, as in the decision state: after a change committed here, `fresh` is false until a
-    reload that began after it, and heartbeats take the database path meanwhile (never a stale role).
+    reload that began after it (the watcher reloads it then, even if the version it polls looks known).
     """
 
     def __init__(self, db: Database) -> None:

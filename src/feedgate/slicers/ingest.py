@@ -77,9 +77,12 @@ class Ingest:
 
     def beat(self, owner: str, slicer_id: str, hostname: str, thumb_url: str, signals: dict[str, float],
              group_id: str | None) -> dict[str, Any] | None:
-        """Record a steady-state heartbeat and answer it; None when it needs the database path."""
-        if not self.registry.fresh:
-            return None
+        """Record a steady-state heartbeat and answer it; None when it needs the database path.
+
+        The registry may be up to one reload (0.5 s) behind an operator's change: the answer then shows
+        the role of just before it. Sending every beat to the database while it reloads would make one
+        operator's PATCH cost thousands of transactions at fleet scale.
+        """
         fleet = self.registry.current
         key = fleet.slicers.get((owner, slicer_id))
         if key is None:
