@@ -108,12 +108,15 @@ class Ingest:
             members = [MemberView(key=key, name=member.name, enabled=member.enabled)]
         return answer(group, key, members)
 
-    def recorded(self, key: str, group: GroupConfig | None, signals: dict[str, float]) -> None:
-        """The database path committed a heartbeat: mirror it in the health table and tell the engine."""
+    def recorded(self, key: str, group: GroupConfig | None, hostname: str, thumb_url: str,
+                 signals: dict[str, float]) -> None:
+        """The database path committed a heartbeat: mirror it in the health table, tell the engine, and
+        queue it like any beat, so the next batch announces it to the other instances (NOTIFY)."""
         if group is None:
             return
         breach = breached_signal(signals, group.policy.thresholds)
         self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms)
+        self._queue(key, Beat(hostname, thumb_url, signals, now_ms(), breach))
         self.wake(group.id)
 
     def _queue(self, key: str, beat: Beat) -> None:

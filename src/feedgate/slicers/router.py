@@ -37,7 +37,7 @@ async def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, request:
     db: Database = request.app.state.db
     async with write_turn(db):
         answer, key, group = await run_in_threadpool(_checked_heartbeat, db, owner, slicer_id, data)
-    ingest.recorded(key, group, signals)
+    ingest.recorded(key, group, data.hostname, data.thumb_url, signals)
     return answer
 
 
