@@ -166,7 +166,7 @@ def main() -> None:
         url = cluster.create_database()
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='feedgate-soak-')) / 'soak.db'}"
-    cap, header_timeout = 200, 5.0
+    cap, header_timeout = 400, 5.0
     env = {"FEEDGATE_MAX_CONNECTIONS": str(cap), "FEEDGATE_HEADER_TIMEOUT_S": str(header_timeout),
            "FEEDGATE_LOG_LEVEL": "warning"}
     print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}; "

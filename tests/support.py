@@ -246,6 +246,8 @@ def burst(base_url: str, requests: list[tuple[str, str, bytes | None]]) -> list[
         data = await reader.read()
         took = time.monotonic() - started
         writer.close()
+        if not data:  # closed without an answer (a connection cap): status 0
+            return 0, b"", took
         status = int(data[9:12])
         return status, data.split(b"\r\n\r\n", 1)[1], took
 
