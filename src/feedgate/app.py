@@ -23,7 +23,7 @@ from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
-from feedgate.kit.hotpath import BodyLimit, HotRoutes
+from feedgate.kit.hotpath import BodyLimit, HotRoutes, JsonBodies
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import router as playback_router
@@ -98,14 +98,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(SessionCloser)
     app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state)])
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])
     for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
-                   blackouts_router, programs_router, playback_router):
+                   blackouts_router, programs_router):
         api.include_router(router)
     app.include_router(api)
+    # The viewer decision also takes a playback token (players hold no API key): its own auth dependency.
+    viewer_api = APIRouter(prefix="/api/v4")
+    viewer_api.include_router(playback_router)
+    app.include_router(viewer_api)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the database answers")
     def healthz(request: Request) -> Any:

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from feedgate.auth.models import Nonce
 from feedgate.auth.service import KeyCache
 from feedgate.auth.signing import BINDING, MAX_NONCE, BadMessage, body_sha256, decode_msg, signature_matches
+from feedgate.auth.tokens import check_token, is_token, split_token
 from feedgate.kit.db import Database
 from feedgate.kit.errors import unauthorized
 
@@ -189,3 +190,31 @@ async def authenticated_owner(
 
 
 Owner = Annotated[str, Depends(authenticated_owner)]
+
+
+async def viewer_owner(
+    request: Request,
+    channel_id: str,
+    msg: Annotated[str | None, Query(description="Signed message (API clients); or use a playback token.")] = None,
+    sig: Annotated[str | None, Query(description="Signature of msg, or of the playback token (last).")] = None,
+    tc: Annotated[str | None, Query(description="Playback token algorithm: 1.")] = None,
+    exp: Annotated[str | None, Query(description="Playback token expiry (Unix seconds).")] = None,
+    rn: Annotated[str | None, Query(description="Playback token random value.")] = None,
+    ct: Annotated[str | None, Query(description="Playback token content type: c (channel).")] = None,
+    cid: Annotated[str | None, Query(description="Playback token content ID: this channel.")] = None,
+    oid: Annotated[str | None, Query(description="Playback token owner ID.")] = None,
+) -> str:
+    """The owner a viewer's request speaks for: a playback token (players, edges) or msg/sig (API clients)."""
+    raw: bytes = request.scope.get("query_string", b"")
+    if msg is None and is_token(raw):
+        signed, token_sig, params = split_token(raw.decode("latin-1"))
+        check: SignatureCheck = request.app.state.signatures
+        owner = params.get("oid", "")
+        found, api_key = check.keys.cached(owner)
+        if not found and owner:
+            api_key = await run_in_threadpool(check.keys.api_key, check.db, owner)
+        return check_token(params, signed, token_sig, api_key, channel_id)
+    return await authenticated_owner(request, msg, sig)
+
+
+ViewerOwner = Annotated[str, Depends(viewer_owner)]

@@ -23,6 +23,7 @@ for _name, _sub in (("groups", ops.groups), ("channels", ops.channels), ("slicer
                     ("program", ops.program)):
     app.add_typer(_sub, name=_name)
 app.command("playback")(ops.playback)
+app.command("playback-url")(ops.playback_url)
 app.command("slicer-agent")(agent.slicer_agent)
 app.command("simulate")(agent.simulate)
 app.command("demo")(agent.demo)

@@ -1,5 +1,6 @@
 """Operator commands over the API: groups, channels, slicers, audiences, rules, blackouts, programs, playback."""
 
+import sys
 from typing import Any
 
 import typer
@@ -417,3 +418,13 @@ def playback(channel_id: str, ip: str | None = None, country: str | None = None,
                       f" -> {d.content.type} {d.content.id} loop={d.content.loop}")
     else:
         console.print(f"[green]allowed[/green]: normal programming of channel {d.content.id}")
+
+
+@friendly
+def playback_url(channel_id: str, ttl: int = typer.Option(600, "--ttl", min=1, help="Seconds the URL stays valid."),
+                 ip: str | None = None, country: str | None = None, zip: str | None = None,
+                 dma: str | None = None, device: str | None = None) -> None:
+    """A signed playback URL for CHANNEL_ID (the vendor's token scheme), for a player that holds no API key."""
+    with client() as c:
+        sys.stdout.write(c.playback_url(channel_id, ttl, ip=ip, country=country, zip=zip, dma=dma, device=device)
+                         + "\n")

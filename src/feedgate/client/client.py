@@ -7,6 +7,7 @@ import httpx
 
 from feedgate.auth.credentials import load_credentials
 from feedgate.auth.signing import bound_params
+from feedgate.auth.tokens import token_query
 from feedgate.client import models as m
 from feedgate.kit.errors import FeedgateError
 
@@ -229,6 +230,14 @@ class FeedgateClient:
 
     def delete_window(self, channel_id: str, window_id: str) -> None:
         self.request("DELETE", f"/channels/{channel_id}/schedule/{window_id}")
+
+    def playback_url(self, channel_id: str, ttl: int = 600, ip: str | None = None, country: str | None = None,
+                     zip: str | None = None, dma: str | None = None, device: str | None = None) -> str:
+        """A playback URL signed with the vendor's token scheme: what a player or edge is handed."""
+        extras = {"repl.cbip": ip, "repl.cbcc": country, "repl.cbzip": zip, "repl.cbdma": dma,
+                  "repl.cbdevice": device}
+        query = token_query(self.user_id, self.api_key, channel_id, ttl, _drop_none(extras))
+        return f"{self.base_url}/api/v4/channels/{channel_id}/playback?{query}"
 
     def playback(self, channel_id: str, ip: str | None = None, country: str | None = None, zip: str | None = None,
                  dma: str | None = None, device: str | None = None, at: str | None = None) -> m.PlaybackDecision:

@@ -170,3 +170,20 @@ class BodyLimit:
 
     def _error(self) -> FeedgateError:
         return FeedgateError(413, f"The request body is larger than {self.limit} bytes; nothing was read further.")
+
+
+class JsonBodies:
+    """The API speaks only JSON: a body sent to /api/v4 is read as JSON whatever its Content-Type says
+    (`curl -d` sends a form type, some clients none); a body that is not JSON gets the 400 that says so."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/v4/") and scope["method"] != "GET":
+            headers = scope["headers"]
+            if not any(name == b"content-type" and value.split(b";")[0].strip().lower() == b"application/json"
+                       for name, value in headers):
+                scope = {**scope, "headers": [*(h for h in headers if h[0] != b"content-type"),
+                                              (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)

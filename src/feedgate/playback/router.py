@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from feedgate.audiences.schemas import COUNTRIES, DMA_RE, ZIP_RE
-from feedgate.auth.dependencies import Owner
+from feedgate.auth.dependencies import ViewerOwner
 from feedgate.geo.service import valid_ip
 from feedgate.kit.deps import PlainRoute
 from feedgate.kit.errors import bad_request, not_found
@@ -28,7 +28,7 @@ def _viewer(state: DecisionState, zip_dma: dict[str, str], ip: str | None, cc: s
 
 @router.get("/channels/{channel_id}/playback", summary="What this viewer may watch on this channel now")
 async def playback(
-    channel_id: str, owner: Owner, request: Request,
+    channel_id: str, owner: ViewerOwner, request: Request,
     ip: Param = None, at: Param = None,
     cbip: Annotated[str | None, Query(alias="repl.cbip", max_length=64)] = None,
     cbcc: Annotated[str | None, Query(alias="repl.cbcc", max_length=8)] = None,
