@@ -280,3 +280,35 @@ class TestBodyLimit:
                        headers={"Content-Type": "application/json"})
         assert_error(r, 413, "1048576")
         assert api.get("/channels").json()["total_items"] == 0
+
+
+class TestVerifiedSignatureCache:
+    """The cache of verified (msg, sig) pairs never accepts what the full check would refuse."""
+
+    def test_a_cached_signature_is_refused_once_its_timestamp_leaves_the_window(self, tmp_path: Path) -> None:
+        with started_backend("sqlite", f"sqlite:///{tmp_path / 'w.db'}", FEEDGATE_TIMESTAMP_WINDOW_S="2") as b:
+            api = b.new_user()
+            params = signed_params(api.user_id, api.api_key)
+            assert call(api, "GET", "/api/v4/channels", params).status_code == 200  # now cached
+            time.sleep(3.2)
+            assert_error(call(api, "GET", "/api/v4/channels", params), 401, "too old")
+
+    def test_another_sig_for_a_cached_msg_is_refused(self, api: Api) -> None:
+        params = signed_params(api.user_id, api.api_key)
+        assert call(api, "GET", "/api/v4/channels", params).status_code == 200
+        forged = {"msg": params["msg"], "sig": ("0" if params["sig"][0] != "0" else "1") + params["sig"][1:]}
+        assert_error(call(api, "GET", "/api/v4/channels", forged), 401, "sig")
+
+    def test_a_rotated_key_refuses_old_signatures_within_5_s(self, api: Api, backend: Backend) -> None:
+        from feedgate.auth.service import rotate_key
+
+        params = signed_params(api.user_id, api.api_key, timestamp=int(time.time()))
+        assert call(api, "GET", "/api/v4/channels", params).status_code == 200  # cached with the old key
+        with backend.db.sessions() as session:
+            new_key = rotate_key(session, api.user_id)
+        assert new_key is not None
+        rotated = time.monotonic()
+        wait_for(lambda: call(api, "GET", "/api/v4/channels", params).status_code == 401, timeout=6)
+        assert time.monotonic() - rotated <= 5.5
+        fresh = signed_params(api.user_id, new_key.api_key)
+        assert call(api, "GET", "/api/v4/channels", fresh).status_code == 200
