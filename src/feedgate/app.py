@@ -26,6 +26,7 @@ from feedgate.kit.errors import FeedgateError, error_response, install_error_han
 from feedgate.kit.hotpath import BodyLimit, HotRoutes, JsonBodies
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
+from feedgate.playback.router import hot_playback
 from feedgate.playback.router import router as playback_router
 from feedgate.playback.state import DecisionState
 from feedgate.programs.router import router as programs_router
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ingest = ingest
     install_error_handlers(app)
     app.add_middleware(SessionCloser)
-    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state)])
+    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state)])
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware)

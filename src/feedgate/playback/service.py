@@ -1,0 +1,75 @@
+"""The per-viewer decision as the API answers it: validate the viewer, locate, decide, count.
+
+Shared by the FastAPI route and the hot route, so both answer alike; reads compiled state only.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from feedgate.audiences.schemas import COUNTRIES, DMA_RE, ZIP_RE
+from feedgate.geo.service import valid_ip
+from feedgate.kit.errors import bad_request, not_found
+from feedgate.kit.time import instant_ms, now_ms
+from feedgate.playback.matcher import Viewer
+from feedgate.playback.state import DecisionState, decide
+
+
+@dataclass(frozen=True)
+class ViewerQuery:
+    ip: str | None = None
+    at: str | None = None
+    cbip: str | None = None
+    cbcc: str | None = None
+    cbzip: str | None = None
+    cbdma: str | None = None
+    cbdevice: str | None = None
+
+
+# Query parameter -> (ViewerQuery field, longest accepted value), as the route declares them.
+PARAMS = {"ip": ("ip", 200), "at": ("at", 200), "repl.cbip": ("cbip", 64), "repl.cbcc": ("cbcc", 8),
+          "repl.cbzip": ("cbzip", 16), "repl.cbdma": ("cbdma", 16), "repl.cbdevice": ("cbdevice", 100)}
+
+
+def _viewer(state: DecisionState, zip_dma: dict[str, str], ip: str | None, cc: str | None, zip_code: str | None,
+            dma: str | None, device: str | None) -> Viewer:
+    location = state.geo.locate(ip) if ip else None
+    country = cc.upper() if cc else (location.country if location else None)
+    zip_value = zip_code or (location.zip if location else None)
+    dma_value = dma or (location.dma if location else None) or (zip_dma.get(zip_value) if zip_value else None)
+    return Viewer(ip=ip, country=country, zip=zip_value, dma=dma_value, device=device or None)
+
+
+def playback_decision(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
+                      client_host: str | None) -> dict[str, Any]:
+    snapshot = state.snapshot()
+    plan = snapshot.channels.get(channel_id)
+    if plan is None or plan.owner != owner:
+        raise not_found("Channel", channel_id)
+    raw_ip = q.cbip or q.ip or client_host
+    viewer_ip = valid_ip(raw_ip) if raw_ip else None
+    if raw_ip and viewer_ip is None:
+        raise bad_request(f"Query parameter '{'repl.cbip' if q.cbip else 'ip'}' is invalid: '{raw_ip}' is not "
+                          "an IP address.")
+    if q.cbcc and q.cbcc.upper() not in COUNTRIES:
+        raise bad_request(f"Query parameter 'repl.cbcc' is invalid: '{q.cbcc}' is not an ISO 3166-1 alpha-2 code.")
+    if q.cbzip and not ZIP_RE.match(q.cbzip):
+        raise bad_request(f"Query parameter 'repl.cbzip' is invalid: '{q.cbzip}' is not a 5-digit zip code.")
+    if q.cbdma and not DMA_RE.match(q.cbdma):
+        raise bad_request(f"Query parameter 'repl.cbdma' is invalid: '{q.cbdma}' is not a numeric DMA code.")
+    when = now_ms() if q.at is None else instant_ms(q.at, "at")
+    viewer = _viewer(state, snapshot.zip_dma, viewer_ip, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
+    decision = decide(plan, viewer, viewer.located, when, state.allow_unlocated)
+    rule = decision.rule
+    if rule is None:
+        content = {"type": "channel", "id": channel_id, "loop": False}
+    else:
+        content = {"type": rule.content_type, "id": rule.content_id, "loop": rule.loop}
+    state.count("blacked_out" if rule else ("allowed" if viewer.located or decision.blackout_id is None
+                                            else "unlocated"))
+    return {
+        "channel": channel_id, "blackout_id": decision.blackout_id, "blacked_out": rule is not None,
+        "content": content, "source": plan.source,
+        "viewer": {"ip": viewer.ip, "country": viewer.country, "zip": viewer.zip, "dma": viewer.dma,
+                   "device": viewer.device, "located": viewer.located},
+        "rule": rule.id if rule else None, "audience": rule.audience_id if rule else None,
+    }
