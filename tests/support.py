@@ -276,3 +276,23 @@ def mixed_requests(group_id: str, audience_id: str, count: int = 200) -> list[tu
         else:
             plan.append(("GET", "/channels", None))
     return plan
+
+
+@contextlib.contextmanager
+def two_instances(postgres: PostgresServer) -> Iterator[tuple[Api, Api]]:
+    """Two `feedgate serve` processes on one fresh PostgreSQL database, the first one the engine leader,
+    and one user: an Api on each instance."""
+    url = postgres.create_database()
+    upgrade(url)
+    first = ServerProcess(url).start()
+    wait_for(lambda: "feedgate_engine_leader 1.0" in httpx.get(first.base_url + "/metrics", timeout=2).text)
+    second = ServerProcess(url).start()
+    db = Database(url)
+    try:
+        with db.sessions() as session:
+            user = create_user(session, "ops")
+        yield Api(first.base_url, user.id, user.api_key), Api(second.base_url, user.id, user.api_key)
+    finally:
+        second.stop()
+        first.stop()
+        db.dispose()

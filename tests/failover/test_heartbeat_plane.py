@@ -14,8 +14,7 @@ from feedgate.auth.service import create_user
 from feedgate.kit.db import Database
 from feedgate.kit.migrate import upgrade
 from tests.failover.test_engine_live import FAST, active, events
-from tests.failover.test_leader import is_leader
-from tests.support import Api, Backend, PostgresServer, ServerProcess, wait_for
+from tests.support import Api, Backend, PostgresServer, ServerProcess, two_instances, wait_for
 
 
 def metric(server_url: str, name: str) -> float:
@@ -55,6 +54,10 @@ def steady_beats(apis: list[Api], group_id: str, names: dict[str, bool], every_s
     finally:
         stop.set()
         thread.join()
+
+
+def is_leader_url(base_url: str) -> bool:
+    return "feedgate_engine_leader 1.0" in httpx.get(base_url + "/metrics", timeout=2).text
 
 
 def failovers(api: Api, group_id: str) -> list[dict]:
@@ -167,18 +170,8 @@ def test_kill_9_mid_flush_loses_no_config_and_fails_nothing_over(kind: str, tmp_
 
 
 def test_a_beat_on_the_follower_keeps_the_leader_from_failing_over(postgres: PostgresServer) -> None:
-    url = postgres.create_database()
-    upgrade(url)
-    leader = ServerProcess(url).start()
-    wait_for(lambda: is_leader(leader))
-    follower = ServerProcess(url).start()
-    db = Database(url)
-    try:
-        assert not is_leader(follower)
-        with db.sessions() as session:
-            user = create_user(session, "ops")
-        via_follower = Api(follower.base_url, user.id, user.api_key)
-        via_leader = Api(leader.base_url, user.id, user.api_key)
+    with two_instances(postgres) as (via_leader, via_follower):
+        assert not is_leader_url(via_follower.base_url)
         g = via_follower.make_group("ha", **FAST)
         names = {"primary": True, "backup": True}
         # Every beat reaches the follower only: the leader must hear them through the change feed.
@@ -190,30 +183,14 @@ def test_a_beat_on_the_follower_keeps_the_leader_from_failing_over(postgres: Pos
             wait_for(lambda: active(via_leader, g["id"]) == "backup", timeout=5)
         assert [(e["from_slicer_id"], e["to_slicer_id"]) for e in failovers(via_leader, g["id"])] == [
             ("primary", "backup")]
-    finally:
-        follower.stop()
-        leader.stop()
-        db.dispose()
 
 
 def test_beats_spread_over_two_instances_cause_no_spurious_failover(postgres: PostgresServer) -> None:
-    url = postgres.create_database()
-    upgrade(url)
-    first = ServerProcess(url).start()
-    second = ServerProcess(url).start()
-    db = Database(url)
-    try:
-        with db.sessions() as session:
-            user = create_user(session, "ops")
-        apis = [Api(first.base_url, user.id, user.api_key), Api(second.base_url, user.id, user.api_key)]
+    with two_instances(postgres) as apis:
         g = apis[0].make_group("spread", **FAST)
-        with steady_beats(apis, g["id"], {"primary": True, "backup": True}):
+        with steady_beats(list(apis), g["id"], {"primary": True, "backup": True}):
             wait_for(lambda: active(apis[0], g["id"]) == "primary")
             time.sleep(2.5)
         assert failovers(apis[0], g["id"]) == []
         kinds = [e["kind"] for e in events(apis[0], g["id"])]
         assert "unhealthy" not in kinds, kinds
-    finally:
-        first.stop()
-        second.stop()
-        db.dispose()

@@ -13,19 +13,16 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from feedgate.auth.service import create_user
 from feedgate.auth.signing import bound_params, encode_msg, sign, signed_params
-from feedgate.kit.db import Database
-from feedgate.kit.migrate import upgrade
 from tests.support import (
     Api,
     Backend,
     PostgresServer,
-    ServerProcess,
     assert_error,
     burst,
     mixed_requests,
     started_backend,
+    two_instances,
     wait_for,
 )
 
@@ -126,23 +123,12 @@ def test_strict_mode_refuses_unbound_requests(tmp_path: Path) -> None:
 
 
 def test_nonces_are_shared_by_instances_on_postgresql(postgres: PostgresServer) -> None:
-    url = postgres.create_database()
-    upgrade(url)
-    first, second = ServerProcess(url).start(), ServerProcess(url).start()
-    db = Database(url)
-    try:
-        with db.sessions() as session:
-            user = create_user(session, "ops")
+    with two_instances(postgres) as (a, b):
         body = json.dumps({"desc": "once across instances"}).encode()
-        params = bound_params(user.id, user.api_key, "POST", "/api/v4/channels", body)
-        a, b = Api(first.base_url, user.id, user.api_key), Api(second.base_url, user.id, user.api_key)
+        params = bound_params(a.user_id, a.api_key, "POST", "/api/v4/channels", body)
         assert call(a, "POST", "/api/v4/channels", params, body).status_code == 201
         assert_error(call(b, "POST", "/api/v4/channels", params, body), 401, "_nonce")
         assert a.get("/channels").json()["total_items"] == 1
-    finally:
-        first.stop()
-        second.stop()
-        db.dispose()
 
 
 class TestValuesReachingTheDatabase:
