@@ -47,10 +47,7 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run([str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres", "-A", "trust",
                    "--no-sync", "-E", "UTF8"])
-        self._run([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
-                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-                   "start"])
+        self.resume()
         self._counter = 0
 
     def _run(self, cmd: list[str]) -> None:
@@ -66,6 +63,16 @@ class PostgresServer:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def halt(self) -> None:
+        """Stop the server (an outage); `resume` brings it back on the same port with the same data."""
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"])
+
+    def resume(self) -> None:
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
+                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                   "start"])
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -139,14 +146,17 @@ class Backend:
 class Api:
     """Signed requests as one user, over real HTTP."""
 
-    def __init__(self, base_url: str, user_id: str, api_key: str) -> None:
+    def __init__(self, base_url: str, user_id: str, api_key: str, database_url: str = "") -> None:
         self.base_url = base_url
+        self.database_url = database_url
+        self.skew_s = 0  # this client's clock against the real one (a client whose clock jumped too)
         self.user_id = user_id
         self.api_key = api_key
         self.http = httpx.Client(base_url=base_url + "/api/v4", timeout=30)
 
     def params(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {**signed_params(self.user_id, self.api_key), **(extra or {})}
+        stamp = int(time.time()) + self.skew_s
+        return {**signed_params(self.user_id, self.api_key, timestamp=stamp), **(extra or {})}
 
     def request(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None,
                 **kwargs: Any) -> httpx.Response:
@@ -291,7 +301,7 @@ def two_instances(postgres: PostgresServer) -> Iterator[tuple[Api, Api]]:
     try:
         with db.sessions() as session:
             user = create_user(session, "ops")
-        yield Api(first.base_url, user.id, user.api_key), Api(second.base_url, user.id, user.api_key)
+        yield (Api(first.base_url, user.id, user.api_key, url), Api(second.base_url, user.id, user.api_key, url))
     finally:
         second.stop()
         first.stop()

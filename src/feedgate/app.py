@@ -22,7 +22,7 @@ from feedgate.failover.registry import Registry
 from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.deps import SessionCloser
-from feedgate.kit.errors import FeedgateError, error_response, install_error_handlers
+from feedgate.kit.errors import FeedgateError, database_trouble, error_response, install_error_handlers
 from feedgate.kit.hotpath import BodyLimit, HotRoutes, JsonBodies
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
@@ -119,8 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with request.app.state.db.reading() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
-            log.warning("health check failed: %s", exc)
-            return error_response(FeedgateError(503, "The database does not answer."))
+            trouble = database_trouble(exc)
+            log.warning("health check failed: %s", trouble)
+            return error_response(FeedgateError(503, f"The database does not answer: {trouble}."))
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)

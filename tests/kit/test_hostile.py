@@ -3,8 +3,10 @@ values that overflow the database, metrics flooding, concurrent load on SQLite, 
 
 import base64
 import concurrent.futures
+import contextlib
 import json
 import socket
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -227,19 +229,32 @@ def _slow_connection(port: int) -> socket.socket:
     return sock
 
 
+def _drip(socks: list[socket.socket], stop: "threading.Event") -> None:
+    """One more header byte a second on every slow connection (a slowloris, not merely idle sockets)."""
+    while not stop.wait(1.0):
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.send(b"X")
+
+
 def test_slow_connections_below_and_above_the_cap(tmp_path: Path) -> None:
-    env = {"FEEDGATE_MAX_CONNECTIONS": "60", "FEEDGATE_HEADER_TIMEOUT_S": "2"}
+    env = {"FEEDGATE_MAX_CONNECTIONS": "600", "FEEDGATE_HEADER_TIMEOUT_S": "4"}
+    stop = threading.Event()
     with started_backend("sqlite", f"sqlite:///{tmp_path / 'slow.db'}", **env) as b:
         api = b.new_user()
         port = b.server.port
-        slow = [_slow_connection(port) for _ in range(40)]  # below the cap
-        started = time.monotonic()
-        assert httpx.get(b.server.base_url + "/healthz", timeout=5).status_code == 200
-        assert api.get("/channels").status_code == 200
-        assert time.monotonic() - started < 1.0
-        slow += [_slow_connection(port) for _ in range(60)]  # past the cap
+        slow = [_slow_connection(port) for _ in range(500)]  # below the cap, a byte a second each
+        dripping = threading.Thread(target=_drip, args=(slow, stop), daemon=True)
+        dripping.start()
+        time.sleep(1.5)
+        for _ in range(3):
+            started = time.monotonic()
+            assert httpx.get(b.server.base_url + "/healthz", timeout=5).status_code == 200
+            assert api.get("/channels").status_code == 200
+            assert time.monotonic() - started < 1.0
+        slow += [_slow_connection(port) for _ in range(200)]  # past the cap
         flooded = time.monotonic()
-        wait_for(lambda: "connection cap of 60 reached" in b.server.log(), timeout=5)
+        wait_for(lambda: "connection cap of 600 reached" in b.server.log(), timeout=5)
 
         def healthy() -> bool:
             try:
@@ -247,9 +262,11 @@ def test_slow_connections_below_and_above_the_cap(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout=2 + 1 + 2)
-        assert time.monotonic() - flooded < 2 + 1 + 1.5
+        wait_for(healthy, timeout=4 + 1 + 2)
+        assert time.monotonic() - flooded < 4 + 1 + 1.5
         assert b.server.proc is not None and b.server.proc.poll() is None
+        stop.set()
+        dripping.join()
         for sock in slow:
             sock.close()
 

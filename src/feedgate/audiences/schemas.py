@@ -5,13 +5,13 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from feedgate.kit.schemas import Desc, ExternalId, IdRef, RequestBody
+from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, IdRef, RequestBody
 
 COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ZIP_RE = re.compile(r"^\d{5}$")
 DMA_RE = re.compile(r"^\d{1,4}$")
 MatchType = Annotated[Literal["ALL", "ANY", "NONE"], BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)]
-Value = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Value = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_NUL]
 Values = Annotated[list[Value], Field(max_length=100_000)]
 
 

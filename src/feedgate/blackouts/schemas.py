@@ -2,10 +2,10 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from feedgate.kit.schemas import ExternalId, IdRef, RequestBody
+from feedgate.kit.schemas import NO_NUL, ExternalId, IdRef, RequestBody
 
-BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-BlackoutDesc = Annotated[str, StringConstraints(max_length=500)]
+BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
+BlackoutDesc = Annotated[str, StringConstraints(max_length=500), NO_NUL]
 
 
 class BlackoutFields(RequestBody):

@@ -16,8 +16,9 @@ import time
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverEvent, FailoverGroup
@@ -54,6 +55,7 @@ class Leadership:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._conn: psycopg.Connection[Any] | None = None
+        self._pid = 0  # the lock session's backend: the fencing token
         self._next_try = 0.0
         self._next_check = 0.0
         self.is_leader = not db.is_postgres
@@ -86,13 +88,35 @@ class Leadership:
             log.warning("engine leadership attempt failed: %s", exc)
             return False
         if got and got[0]:
-            self._conn = conn
+            self._conn, self._pid = conn, conn.info.backend_pid
             self.is_leader = True
             ENGINE_LEADER.set(1)
             log.info("engine leadership acquired")
             return True
         conn.close()
         return False
+
+    def still_holds(self, session: Session) -> bool:
+        """The fence: inside the transaction that commits a switch, is our lock session still the holder?
+
+        A leader whose lock connection was cut (network, `pg_terminate_backend`, a database restart) learns
+        it here, before it commits, not at its next liveness check: two engines never both switch. A new
+        leader that took the lock meanwhile queues behind this transaction's group-row lock and then finds
+        the switch already made (the switch is a compare-and-set on the active slicer).
+        """
+        if not self.db.is_postgres:
+            return True
+        if self._conn is None:
+            return False
+        held = session.execute(text(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :pid"
+            " AND classid::bigint = :hi AND objid::bigint = :lo AND objsubid = 1"),
+            {"pid": self._pid, "hi": LEADER_LOCK >> 32, "lo": LEADER_LOCK & 0xFFFFFFFF}).first()
+        if held is None:
+            log.warning("engine leadership lost: the lock session is gone (fenced before commit)")
+            self._drop()
+            return False
+        return True
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -237,6 +261,9 @@ class FailoverEngine:
         with self.db.sessions() as session, session.begin():
             # The group row first, as every API change does: one lock order, so no deadlock with them.
             session.execute(select(FailoverGroup.id).where(FailoverGroup.id == group.id).with_for_update())
+            if not self.leadership.still_holds(session):
+                session.rollback()
+                return False
             for change in decision.states:
                 session.execute(update(Slicer).where(Slicer.id == change.key)
                                 .values(state=change.state, healthy_since_ms=change.healthy_since_ms))

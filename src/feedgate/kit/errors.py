@@ -58,6 +58,14 @@ def conflict(description: str) -> FeedgateError:
     return FeedgateError(409, description)
 
 
+def database_trouble(exc: BaseException) -> str:
+    """The database's own reason in a few words, without hosts or ports: 'Connection refused',
+    'database or disk is full', 'attempt to write a readonly database'."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [orig.__class__.__name__])[0]
+    return first.rsplit(": ", 1)[-1].strip().rstrip(".") or orig.__class__.__name__
+
+
 def error_response(error: FeedgateError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status)
 
@@ -93,6 +101,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             description = f"No resource at '{request.url.path}'."
+        elif exc.detail == "There was an error parsing the body":  # FastAPI's words for RecursionError & co
+            description = "The request body is not valid JSON: it is nested too deeply or malformed."
         elif exc.status_code == 405:
             description = f"Method {request.method} is not allowed on '{request.url.path}'."
         else:
@@ -102,9 +112,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database(request: Request, exc: OperationalError) -> JSONResponse:
         # Unreachable, restarting, or a deadlock victim: the transaction did not commit, so nothing changed.
-        log.warning("database error on %s %s: %s", request.method, request.url.path, exc.orig.__class__.__name__)
-        return error_response(FeedgateError(503, "The database is unavailable or busy; nothing was changed. "
-                                                 "Try again."))
+        trouble = database_trouble(exc)
+        log.warning("database error on %s %s: %s", request.method, request.url.path, trouble)
+        return error_response(FeedgateError(503, f"The database is unavailable or busy ({trouble}); nothing was "
+                                                 "changed. Try again."))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,20 +2,20 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from feedgate.kit.schemas import RequestBody
+from feedgate.kit.schemas import NO_NUL, RequestBody
 
-BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Instant = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
+Instant = Annotated[str, StringConstraints(min_length=1, max_length=64), NO_NUL]
 
 
 class ProgramStart(RequestBody):
     blackout_id: BlackoutId | None
-    title: Annotated[str, StringConstraints(max_length=500)] = ""
+    title: Annotated[str, StringConstraints(max_length=500), NO_NUL] = ""
     start: Instant | None = None
 
 
 class Scte35Cue(RequestBody):
-    cue: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+    cue: Annotated[str, StringConstraints(min_length=1, max_length=8192), NO_NUL]
     time: Instant | None = None
 
 

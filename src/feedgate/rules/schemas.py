@@ -2,11 +2,11 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from feedgate.kit.schemas import Desc, ExternalId, RequestBody
+from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, RequestBody
 
 ContentType = Literal["asset", "channel", "slate", "slicer"]
-ContentId = Annotated[str, StringConstraints(max_length=200)]
-AudienceRef = Annotated[str, StringConstraints(max_length=200)]
+ContentId = Annotated[str, StringConstraints(max_length=200), NO_NUL]
+AudienceRef = Annotated[str, StringConstraints(max_length=200), NO_NUL]
 
 
 class RuleFields(RequestBody):

@@ -2,9 +2,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from feedgate.kit.schemas import RequestBody
+from feedgate.kit.schemas import NO_NUL, Number, RequestBody
 
-Level = Annotated[float, Field(ge=0, le=1e12, strict=False, allow_inf_nan=False)]
+Level = Annotated[Number, Field(ge=0, le=1e12)]
 SLICER_ID_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
 
 
@@ -17,7 +17,7 @@ class Signals(RequestBody):
 
 
 class Heartbeat(RequestBody):
-    hostname: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    failover_group_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    thumb_url: Annotated[str, StringConstraints(max_length=2000)] = ""
+    hostname: Annotated[str, StringConstraints(min_length=1, max_length=255), NO_NUL]
+    failover_group_id: Annotated[str, StringConstraints(min_length=1, max_length=64), NO_NUL] | None = None
+    thumb_url: Annotated[str, StringConstraints(max_length=2000), NO_NUL] = ""
     signals: Signals = Signals()
