@@ -13,9 +13,14 @@ from feedgate.auth.signing import signed_params
 from tests.support import Api, Backend
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fuzzed(request: pytest.FixtureRequest) -> Backend:
+    return request.getfixturevalue(f"{request.param}_backend")  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="module")
-def fuzz_user(sqlite_backend: Backend) -> Api:
-    api = sqlite_backend.new_user("fuzz")
+def fuzz_user(fuzzed: Backend) -> Api:
+    api = fuzzed.new_user("fuzz")
     channel = api.make_channel("fuzz")
     group = api.make_group("fuzz")
     api.heartbeat("fuzz-slicer", group["id"])
@@ -30,8 +35,8 @@ def fuzz_user(sqlite_backend: Backend) -> Api:
     return api
 
 
-def test_no_server_errors(fuzz_user: Api, sqlite_backend: Backend) -> None:
-    base_url = sqlite_backend.server.base_url
+def test_no_server_errors(fuzz_user: Api, fuzzed: Backend) -> None:
+    base_url = fuzzed.server.base_url
     schema = schemathesis.openapi.from_url(base_url + "/openapi.json")
     known = fuzz_user.known  # type: ignore[attr-defined]
     operations = [result.ok() for result in schema.get_all_operations()]
