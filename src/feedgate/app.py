@@ -1,6 +1,7 @@
 """The FastAPI application: /api/v4 (signed), /healthz, /metrics, /openapi.json, /docs."""
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,8 +40,13 @@ from feedgate.slicers.router import router as slicers_router
 log = logging.getLogger("feedgate")
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # A worker process (`--workers N`) starts with bare logging: the same format as `feedgate serve`.
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     db = Database(settings.database_url, settings.threads)
     decisions = DecisionState(db, settings)
     registry = Registry(db)
@@ -92,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.key_cache = KeyCache()
-    app.state.signatures = SignatureCheck(db, app.state.key_cache, settings.timestamp_window_s, settings.auth_strict)
+    app.state.signatures = SignatureCheck(db, app.state.key_cache, settings.timestamp_window_s,
+                                          settings.auth_strict, settings.workers)
     app.state.decisions = decisions
     app.state.engine = engine
     app.state.ingest = ingest
@@ -122,7 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             trouble = database_trouble(exc)
             log.warning("health check failed: %s", trouble)
             return error_response(FeedgateError(503, f"The database does not answer: {trouble}."))
-        return {"status": "ok"}
+        # Which process answered (of `--workers N`) and whether it runs the failover engine.
+        engine = request.app.state.engine
+        role = "off" if engine is None else "leader" if engine.leadership.is_leader else "follower"
+        return {"status": "ok", "process": os.getpid(), "engine": role}
 
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
     def metrics() -> Any:

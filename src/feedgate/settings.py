@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Worker threads for blocking work (database sessions); the pools are sized from it. Few, on purpose:
     # the work is CPU-bound Python under one GIL, and more threads only make a burst slower (measured).
     threads: int = Field(8, ge=2, le=256)
+    # Server processes (`feedgate serve --workers N`). They share the database; on SQLite one of them runs
+    # the engine and they hear each other's heartbeats over Unix datagrams (kit/peers.py).
+    workers: int = Field(1, ge=1, le=64)
     # How often each process checks whether compiled blackout state is stale.
     config_poll_ms: int = 250
     # HTTP limits (docs/reliability.md): open connections (default: the fd limit less 256, at most 10,000),

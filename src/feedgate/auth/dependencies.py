@@ -43,17 +43,19 @@ class Verified:
 
 
 class NonceStore:
-    """Nonces seen within the window. In memory on SQLite (one process); a table shared by instances on PostgreSQL."""
+    """Nonces seen within the window: in memory for one process; a table when several processes share the
+    database (PostgreSQL instances, or `--workers N`), so a nonce used on one is refused by the others."""
 
-    def __init__(self, db: Database, capacity: int = NONCE_CAPACITY) -> None:
+    def __init__(self, db: Database, shared: bool, capacity: int = NONCE_CAPACITY) -> None:
         self.db = db
+        self.shared = shared
         self.capacity = capacity
         self._seen: dict[tuple[str, str], int] = {}
         self._claims = 0
 
     async def claim(self, owner: str, nonce: str, expires_ms: int) -> bool:
         """True the first time (owner, nonce) is seen before it expires."""
-        if self.db.is_postgres:
+        if self.shared:
             return await run_in_threadpool(self._claim_shared, owner, nonce, expires_ms)
         now = int(time.time() * 1000)
         seen = self._seen.get((owner, nonce))
@@ -84,12 +86,12 @@ class NonceStore:
 
 
 class SignatureCheck:
-    def __init__(self, db: Database, keys: KeyCache, window_s: int, strict: bool) -> None:
+    def __init__(self, db: Database, keys: KeyCache, window_s: int, strict: bool, processes: int = 1) -> None:
         self.db = db
         self.keys = keys
         self.window_s = window_s
         self.strict = strict
-        self.nonces = NonceStore(db)
+        self.nonces = NonceStore(db, shared=db.is_postgres or processes > 1)
         self._verified: OrderedDict[tuple[str, str], Verified] = OrderedDict()
 
     async def owner(self, msg: str | None, sig: str | None, method: str, path: str, body: Body) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -51,16 +52,20 @@ def migrate() -> None:
 @app.command()
 def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
           port: int = typer.Option(None, help="Port (FEEDGATE_PORT)."),
-          first_user: bool = typer.Option(False, "--first-user", help="Create a user if there is none.")) -> None:
+          first_user: bool = typer.Option(False, "--first-user", help="Create a user if there is none."),
+          workers: int = typer.Option(None, "--workers", min=1, max=64,
+                                      help="Server processes (FEEDGATE_WORKERS, default 1).")) -> None:
     """Migrate, then serve the API with the failover engine on."""
     import uvicorn
 
-    from feedgate.app import create_app
+    from feedgate.app import LOG_FORMAT
     from feedgate.auth.service import any_user, create_user
-    from feedgate.kit.server import default_max_connections, guarded_protocol
 
+    if workers is not None:  # the worker processes read their settings from the environment
+        os.environ["FEEDGATE_WORKERS"] = str(workers)
+        get_settings.cache_clear()
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     db = _database()
     if first_user:
         with db.sessions() as session:
@@ -70,10 +75,10 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
                 console.print(f"  FEEDGATE_USER_ID={user.id}")
                 console.print(f"  FEEDGATE_API_KEY={user.api_key}")
     db.dispose()
-    protocol = guarded_protocol(settings.max_connections or default_max_connections(), settings.header_timeout_s,
-                                settings.body_timeout_s)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, http=protocol,
-                loop="uvloop", timeout_keep_alive=int(settings.keep_alive_s), log_level=settings.log_level.lower(),
+    # Each worker builds its own app (engine, ingest, caches) from the factory; one worker runs in-process.
+    uvicorn.run("feedgate.app:create_app", factory=True, workers=settings.workers, host=host or settings.host,
+                port=port or settings.port, http="feedgate.kit.server:GuardedProtocol", loop="uvloop",
+                timeout_keep_alive=int(settings.keep_alive_s), log_level=settings.log_level.lower(),
                 access_log=False)
 
 

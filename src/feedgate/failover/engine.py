@@ -1,7 +1,8 @@
 """The failover engine runner: evaluates groups when something is due, commits what the policy says.
 
-Every `feedgate serve` runs one; only the leader acts. On PostgreSQL the leader holds a
-session-level advisory lock on a dedicated connection; on SQLite the single process leads.
+Every `feedgate serve` process runs one; only the leader acts. On PostgreSQL the leader holds a
+session-level advisory lock on a dedicated connection; on SQLite, an flock beside the processes that share
+the file (`kit.peers.EngineLock`), so one of `--workers N` leads.
 
 Cost does not grow with idle slicers: groups wait in a heap keyed by the next instant at which their
 answer could change (`policy.next_check_ms`), and a heartbeat that changes something marks its group
@@ -28,6 +29,7 @@ from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
 from feedgate.kit.models import bump_config_version
+from feedgate.kit.peers import EngineLock, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
 from feedgate.slicers.models import Slicer
 
@@ -50,7 +52,7 @@ def group_view(group: GroupConfig, fleet: Fleet, health: HealthTable) -> GroupVi
 
 
 class Leadership:
-    """Who may act. PostgreSQL: a session advisory lock held on its own connection."""
+    """Who may act. PostgreSQL: a session advisory lock held on its own connection. SQLite: an flock."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -58,17 +60,21 @@ class Leadership:
         self._pid = 0  # the lock session's backend: the fencing token
         self._next_try = 0.0
         self._next_check = 0.0
-        self.is_leader = not db.is_postgres
+        self._file_lock = None if db.is_postgres else EngineLock(runtime_dir(db.url))
+        self.is_leader = False
 
     def _conninfo(self) -> str:
         url = make_url(self.db.url).set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
 
     def ensure(self) -> bool:
-        if not self.db.is_postgres:
-            ENGINE_LEADER.set(1)
-            return True
         now = time.monotonic()
+        if self._file_lock is not None:
+            if not self.is_leader and now >= self._next_try:
+                self._next_try = now + RETRY_S
+                if self._file_lock.try_acquire():
+                    self._acquired()
+            return self.is_leader
         if self._conn is not None:
             if now >= self._next_check:
                 self._next_check = now + RETRY_S
@@ -89,12 +95,15 @@ class Leadership:
             return False
         if got and got[0]:
             self._conn, self._pid = conn, conn.info.backend_pid
-            self.is_leader = True
-            ENGINE_LEADER.set(1)
-            log.info("engine leadership acquired")
+            self._acquired()
             return True
         conn.close()
         return False
+
+    def _acquired(self) -> None:
+        self.is_leader = True
+        ENGINE_LEADER.set(1)
+        log.info("engine leadership acquired")
 
     def still_holds(self, session: Session) -> bool:
         """The fence: inside the transaction that commits a switch, is our lock session still the holder?
@@ -104,8 +113,8 @@ class Leadership:
         leader that took the lock meanwhile queues behind this transaction's group-row lock and then finds
         the switch already made (the switch is a compare-and-set on the active slicer).
         """
-        if not self.db.is_postgres:
-            return True
+        if self._file_lock is not None:  # an flock lasts as long as this process
+            return self.is_leader
         if self._conn is None:
             return False
         held = session.execute(text(
@@ -119,6 +128,8 @@ class Leadership:
         return True
 
     def _drop(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()

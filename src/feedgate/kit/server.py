@@ -85,3 +85,16 @@ def guarded_protocol(max_connections: int, header_timeout_s: float, body_timeout
                 self.transport.close()
 
     return GuardedHttpProtocol
+
+
+def _configured() -> type[asyncio.Protocol]:
+    from feedgate.settings import get_settings
+
+    settings = get_settings()
+    return guarded_protocol(settings.max_connections or default_max_connections(), settings.header_timeout_s,
+                            settings.body_timeout_s)
+
+
+# What `feedgate serve` names to uvicorn ("feedgate.kit.server:GuardedProtocol"): each worker process
+# imports it and builds its limits from its FEEDGATE_* environment.
+GuardedProtocol = _configured()

@@ -3,8 +3,9 @@
 A heartbeat from a slicer the registry knows, for the group it is already in, touches no database:
 it updates the health table, queues its fields (hostname, thumb, signals, time) for the next batch,
 and is answered from the cached group view. Every `flush_ms` one transaction writes all queued
-beats with one executemany UPDATE; on PostgreSQL the same transaction NOTIFYs the flushed keys so the
-engine leader, wherever it runs, hears beats that reached another instance. Registration and joins
+beats with one UPDATE; on PostgreSQL the same transaction NOTIFYs the flushed keys so every instance
+(and the engine leader, wherever it runs) hears beats that reached another. Processes sharing a SQLite
+file (`--workers N`) send the same payloads to each other by Unix datagram after the commit. Registration and joins
 take the synchronous path (`service.heartbeat`).
 
 A crash loses at most the queued beats (one flush window): after a restart the slicers are simply
@@ -30,6 +31,7 @@ from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registr
 from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEAT_FLUSH, HEARTBEATS, HEARTBEATS_FLUSHED, HEARTBEATS_PENDING
+from feedgate.kit.peers import Peers, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
 from feedgate.slicers.models import Slicer
 
@@ -72,6 +74,9 @@ class Ingest:
         self._flush_lock = threading.Lock()  # one flush at a time (the thread, or stop's last one)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Processes sharing a SQLite file hear each other's flushed beats by datagram (PostgreSQL: NOTIFY).
+        self.peers = None if db.is_postgres else Peers(runtime_dir(db.url), self.instance,
+                                                       lambda data: self._heard(data.decode()))
 
     # The fast path ------------------------------------------------------------------------------
 
@@ -148,6 +153,8 @@ class Ingest:
                     with self._lock:  # kept for the next batch; a newer beat of the same slicer wins
                         for key in missed:
                             self._pending.setdefault(key, batch[key])
+            if self.peers is not None:
+                self.peers.send([p.encode() for p in self._payloads(batch)])
             HEARTBEATS_FLUSHED.inc(len(batch) - len(missed))
             HEARTBEAT_FLUSH.observe(time.perf_counter() - started)
             with self._lock:
@@ -203,7 +210,7 @@ class Ingest:
             except Exception as exc:
                 log.warning("heartbeat batch write failed (%s); retrying", exc.__class__.__name__)
 
-    # The change feed (PostgreSQL, several instances) --------------------------------------------------
+    # The change feed (several instances or workers) --------------------------------------------------
 
     def _listen_loop(self) -> None:
         url = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -236,6 +243,8 @@ class Ingest:
                 self.wake(group.id)
 
     def start(self) -> None:
+        if self.peers is not None:
+            self.peers.start()
         targets = [self._flush_loop] + ([self._listen_loop] if self.db.is_postgres else [])
         for target in targets:
             thread = threading.Thread(target=target, name=f"heartbeat-{target.__name__.strip('_')}", daemon=True)
@@ -250,3 +259,5 @@ class Ingest:
             self.flush()  # a clean stop loses nothing
         except Exception as exc:
             log.warning("last heartbeat batch write failed (%s)", exc.__class__.__name__)
+        if self.peers is not None:
+            self.peers.stop()
