@@ -7,9 +7,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import Api, ServerProcess, started_backend
+from tests.support import Api, ServerProcess, free_port, started_backend
 
-__all__ = ["Api", "ServerProcess", "backend_for", "sqlite_backend"]
+__all__ = ["Api", "ServerProcess", "backend_for", "free_port", "sqlite_backend"]
 
 
 def sqlite_backend(**env: str):  # type: ignore[no-untyped-def]

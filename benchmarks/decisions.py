@@ -10,15 +10,21 @@ Usage: python benchmarks/decisions.py [--seconds 3] [--http-rules 200]
 """
 
 import argparse
+import contextlib
 import gc
 import ipaddress
+import os
 import platform
 import random
+import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -89,10 +95,39 @@ def in_process(seconds: float) -> None:
     del compiled
 
 
+@contextlib.contextmanager
+def granian(app: str, env: dict[str, str]) -> Iterator[str | None]:
+    """The same app served by granian (ASGI, uvloop), when granian is installed; yields its URL or None."""
+    from benchmarks._server import free_port
+
+    binary = Path(sys.executable).parent / "granian"
+    if not binary.exists():
+        yield None
+        return
+    port = free_port()
+    proc = subprocess.Popen([str(binary), "--interface", "asgi", "--loop", "uvloop", "--port", str(port),
+                             "--log-level", "warning", "--no-access-log", app], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parent.parent)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/healthz" if "feedgate" in app or "granian_app" in app else url + "/",
+                             timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def over_http(seconds: float, http_rules: int) -> None:
     from benchmarks._baseline import baseline_server
     from benchmarks._load import rate
-    from benchmarks._server import sqlite_backend
+    from benchmarks._server import ServerProcess, sqlite_backend
 
     with sqlite_backend() as backend, baseline_server() as bare:
         api = backend.new_user("bench")
@@ -111,15 +146,40 @@ def over_http(seconds: float, http_rules: int) -> None:
             query = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US",
                      "repl.cbzip": f"{rng.randrange(100000):05d}"}
             playback.append(("GET", f"{path}?{urlencode(query)}", None))
-        base = backend.server.base_url
-        rate(base, playback, 1)  # warm up
-        baseline = rate(bare, [("GET", "/", None)], seconds)
-        decisions = rate(base, playback, seconds)
+        rows: list[tuple[str, dict[str, float]]] = []
+        rate(backend.server.base_url, playback, 1)  # warm up
+        rows.append(("bare async route", rate(bare, [("GET", "/", None)], seconds)))
+        rows.append(("signed playback", rate(backend.server.base_url, playback, seconds)))
+        backend.server.stop()  # the same file, now served by two processes
+        env = {"FEEDGATE_LOG_LEVEL": "warning", "FEEDGATE_WORKERS": "2", "PATH": os.environ.get("PATH", "")}
+        two = ServerProcess(backend.database_url, env_extra=env).start()
+        try:
+            time.sleep(2)  # the second worker starts after the first answers
+            rate(two.base_url, playback, 1)
+            rows.append(("signed playback, --workers 2", rate(two.base_url, playback, seconds)))
+        finally:
+            two.stop()
+        # granian, for the choice of server: the bare route and the same app, one process each.
+        env = {"FEEDGATE_DATABASE_URL": backend.database_url, "FEEDGATE_LOG_LEVEL": "warning"}
+        with granian("benchmarks._baseline:app", {}) as url:
+            if url:
+                rows.append(("granian: bare async route", rate(url, [("GET", "/", None)], seconds)))
+        with granian("benchmarks._granian_app:app", env) as url:
+            if url:
+                rate(url, playback, 1)
+                rows.append(("granian: signed playback", rate(url, playback, seconds)))
         print(f"over HTTP ({http_rules} rules, 32 connections, load generator on the same 2-core machine):")
-        for name, figures in (("bare async route", baseline), ("signed playback", decisions)):
+        for name, figures in rows:
             extra = f"  p50 {figures['p50_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms" if "p50_ms" in figures else ""
-            print(f"  {name:<16} {figures['rps']:>8,.0f} req/s{extra}")
-        print(f"  ratio playback / bare async route: {decisions['rps'] / baseline['rps']:.2f}")
+            print(f"  {name:<30} {figures['rps']:>8,.0f} req/s{extra}")
+        got = dict(rows)
+        ratio = got["signed playback"]["rps"] / got["bare async route"]["rps"]
+        print(f"  ratio playback / bare async route: {ratio:.2f}")
+        print(f"  --workers 2 / one worker: "
+              f"{got['signed playback, --workers 2']['rps'] / got['signed playback']['rps']:.2f}x")
+        if "granian: signed playback" in got:
+            print(f"  granian / uvicorn, signed playback: "
+                  f"{got['granian: signed playback']['rps'] / got['signed playback']['rps']:.2f}x")
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ def field_types(schema: dict[str, Any], components: dict[str, Any]) -> dict[str,
     props = components[schema["$ref"].split("/")[-1]]["properties"]
     types = {}
     for name, prop in props.items():
-        options = [prop] + prop.get("anyOf", [])
+        options = [prop, *prop.get("anyOf", [])]
         kinds = [o.get("type") for o in options if o.get("type") not in (None, "null")]
         if not kinds and any("$ref" in o for o in options):
             kinds = ["object"]
@@ -116,7 +116,7 @@ def test_every_field_of_every_write_endpoint_refuses_hostile_json(api: Api, worl
                                            components).items():
                 for raw in WRONG[kind]:
                     rest = json.dumps({k: v for k, v in base.items() if k != field})
-                    text = '{"%s": %s%s' % (field, raw, ("," + rest[1:]) if rest != "{}" else "}")
+                    text = f'{{"{field}": {raw}' + (("," + rest[1:]) if rest != "{}" else "}")
                     r = httpx.request(method.upper(), api.base_url + target, content=text.encode(),
                                       params=signed_params(api.user_id, api.api_key),
                                       headers={"Content-Type": "application/json"}, timeout=30)

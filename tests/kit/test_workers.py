@@ -52,8 +52,9 @@ def test_a_rule_change_reaches_every_process_within_a_second(workers: Backend) -
                 for _ in range(n)}
 
     wait_for(lambda: content_types(10) == {"asset"}, timeout=3)
-    assert api.patch(f"/rules/{r1['id']}", {"alternate_content_type": "slate", "alternate_content_id": ""}).status_code == 200
     changed = time.monotonic()
+    to_slate = {"alternate_content_type": "slate", "alternate_content_id": ""}
+    assert api.patch(f"/rules/{r1['id']}", to_slate).status_code == 200
     time.sleep(max(0.0, 1.0 - (time.monotonic() - changed)))
     assert content_types(30) == {"slate"}  # thirty new connections, spread over both processes
 
