@@ -20,7 +20,7 @@ class TestCreateGroup:
         assert g["@type"] == "FailoverGroup" and g["@id"] == f"/api/v4/failover-groups/{g['id']}"
         assert (g["mode"], g["auto_failback"], g["hot_warm"], g["owner"]) == ("prioritized", False, 0, api.user_id)
         assert (g["heartbeat_timeout_ms"], g["clear_after_ms"], g["blacklist_ms"]) == (3000, 10000, 60000)
-        assert g["channels"] == [] and g["slicers"] == [] and g["active_slicer_id"] is None
+        assert g["channels"] == [] and g["slicers"] == [] and g["active_slicer_id"] == ""
 
     @pytest.mark.parametrize("body, field", [
         ({}, "name"), ({"name": ""}, "name"), ({"name": "x", "mode": "random"}, "mode"),

@@ -23,7 +23,7 @@ def source_of(session: Session, channel: Channel) -> str | None:
     if channel.failover_group_id is None:
         return None
     group = session.get(FailoverGroup, channel.failover_group_id)
-    return None if group is None else active_slicer_name(session, group)
+    return None if group is None else active_slicer_name(session, group) or None
 
 
 def serialize_channel(session: Session, channel: Channel) -> dict[str, Any]:

@@ -58,13 +58,14 @@ def owned_group(session: Session, owner: str, group_id: str) -> FailoverGroup:
     return group
 
 
-def active_slicer_name(session: Session, group: FailoverGroup) -> str | None:
+def active_slicer_name(session: Session, group: FailoverGroup) -> str:
+    """The documented string in every state: the slicer's ID, "no_slicer" on slate, "" when none is on air."""
     if group.no_slicer:
         return "no_slicer"
     if group.active_slicer is None:
-        return None
+        return ""
     row = session.execute(select(Slicer.owner, Slicer.slicer_id).where(Slicer.id == group.active_slicer)).first()
-    return None if row is None else member_name(row.owner, row.slicer_id, group.owner)
+    return "" if row is None else member_name(row.owner, row.slicer_id, group.owner)
 
 
 def serialize_group(session: Session, group: FailoverGroup) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateS
         raise bad_request(f"Failover group '{group_id}' has auto_failback on; "
                           "turn it off before activating a slicer by hand.")
     slicer = resolve_member(session, group, data.slicer_id, "slicer_id")
-    previous = active_slicer_name(session, group) if not group.no_slicer else None
+    previous = (active_slicer_name(session, group) or None) if not group.no_slicer else None
     group.active_slicer = slicer.id
     group.failover_time = now_ms()
     group.no_candidate = False
