@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, IdRef, RequestBody
+from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, IdRef, PatchBody, RequestBody
 
 COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ZIP_RE = re.compile(r"^\d{5}$")
@@ -91,5 +91,8 @@ class AudienceCreate(AudienceFields):
     type: Literal["Single", "Multiple"] = "Single"
 
 
-class AudienceUpdate(AudienceFields):
+class AudienceUpdate(AudienceFields, PatchBody):
+    CLEARABLE = {"external_id": "", "country_codes": [], "zip_codes": [], "dma_codes": [], "ip_networks": [],
+                 "devices": [], "sub_audiences": []}
+
     type: Literal["Single", "Multiple"] | None = None

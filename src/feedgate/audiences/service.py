@@ -87,6 +87,7 @@ def update_audience(session: Session, owner: str, ref: str, data: AudienceUpdate
     if data.type is not None and data.type != audience.type:
         raise bad_request(f"Field 'type' cannot change: audience '{ref}' is of type {audience.type}.")
     _check_shape(audience.type, data)
+    before = serialize_audience(session, audience)
     if data.desc is not None:
         audience.desc = data.desc
     if data.external_id is not None:
@@ -98,7 +99,9 @@ def update_audience(session: Session, owner: str, ref: str, data: AudienceUpdate
             setattr(audience, name, getattr(data, name))
     if data.sub_audiences is not None and audience.type == "Multiple":
         _set_subs(session, owner, audience, data.sub_audiences)
-    audience.updated = utcnow()
+    session.flush()
+    if serialize_audience(session, audience) != before:  # `updated` moves only when something changed
+        audience.updated = utcnow()
     _commit(session, data.external_id)
     return audience
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from feedgate.auth.dependencies import Owner
 from feedgate.blackouts import service
 from feedgate.blackouts.models import Blackout
-from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
+from feedgate.blackouts.schemas import BlackoutCreate, BlackoutUpdate
 from feedgate.channels.service import get_channel
 from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
@@ -43,7 +43,7 @@ def get_blackout(channel_id: str, blackout_id: str, owner: Owner, session: Sessi
 
 @router.patch("/{blackout_id}", summary="Update a blackout")
 @router.patch("{blackout_id}", include_in_schema=False)
-def update_blackout(channel_id: str, blackout_id: str, data: BlackoutFields, owner: Owner,
+def update_blackout(channel_id: str, blackout_id: str, data: BlackoutUpdate, owner: Owner,
                     session: SessionDep) -> dict[str, Any]:
     blackout = service.update_blackout(session, owner, channel_id, blackout_id, data)
     return service.serialize_blackout(session, blackout)

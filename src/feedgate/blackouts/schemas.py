@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from feedgate.kit.schemas import NO_NUL, ExternalId, IdRef, RequestBody
+from feedgate.kit.schemas import NO_NUL, ExternalId, IdRef, PatchBody, RequestBody
 
 BlackoutId = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
 BlackoutDesc = Annotated[str, StringConstraints(max_length=500), NO_NUL]
@@ -17,3 +17,7 @@ class BlackoutFields(RequestBody):
 
 class BlackoutCreate(BlackoutFields):
     blackout_id: BlackoutId
+
+
+class BlackoutUpdate(BlackoutFields, PatchBody):
+    CLEARABLE = {"desc": "", "external_id": "", "rules": []}

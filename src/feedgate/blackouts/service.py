@@ -79,6 +79,7 @@ def create_blackout(session: Session, owner: str, channel_ref: str, data: Blacko
 def update_blackout(session: Session, owner: str, channel_ref: str, ref: str, data: BlackoutFields) -> Blackout:
     channel = get_channel(session, owner, channel_ref)
     blackout = get_blackout(session, owner, channel, ref, for_update=True)
+    before = serialize_blackout(session, blackout)
     if data.blackout_id is not None:
         blackout.blackout_id = data.blackout_id
     if data.desc is not None:
@@ -87,7 +88,9 @@ def update_blackout(session: Session, owner: str, channel_ref: str, ref: str, da
         blackout.external_id = data.external_id or None
     if data.rules is not None:
         _set_rules(session, owner, blackout, data.rules)
-    blackout.updated = utcnow()
+    session.flush()
+    if serialize_blackout(session, blackout) != before:  # `updated` moves only when something changed
+        blackout.updated = utcnow()
     _commit(session, blackout)
     return blackout
 

@@ -1,4 +1,4 @@
-from feedgate.kit.schemas import Desc, ExternalId, RequestBody
+from feedgate.kit.schemas import Desc, ExternalId, PatchBody, RequestBody
 
 
 class ChannelCreate(RequestBody):
@@ -6,6 +6,8 @@ class ChannelCreate(RequestBody):
     external_id: ExternalId = ""
 
 
-class ChannelUpdate(RequestBody):
+class ChannelUpdate(PatchBody):
+    CLEARABLE = {"external_id": ""}
+
     desc: Desc | None = None
     external_id: ExternalId | None = None

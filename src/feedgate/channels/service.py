@@ -48,11 +48,13 @@ def create_channel(session: Session, owner: str, data: ChannelCreate) -> Channel
 
 def update_channel(session: Session, owner: str, ref: str, data: ChannelUpdate) -> Channel:
     channel = get_channel(session, owner, ref)
+    before = serialize_channel(session, channel)
     if data.desc is not None:
         channel.desc = data.desc
     if data.external_id is not None:
         channel.external_id = data.external_id or None
-    channel.updated = utcnow()
+    if serialize_channel(session, channel) != before:  # `updated` moves only when something changed
+        channel.updated = utcnow()
     _commit_unique(session, data.external_id)
     return channel
 

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from feedgate.kit.schemas import IdRef, Name, Number, RequestBody
+from feedgate.kit.schemas import IdRef, Name, Number, PatchBody, RequestBody
 
 Mode = Literal["prioritized", "flat"]
 Ms = Annotated[int, Field(ge=0, le=86_400_000)]
@@ -26,7 +26,7 @@ class GroupCreate(HealthPolicyFields):
     hot_warm: Annotated[int, Field(ge=0, le=100)] = 0
 
 
-class GroupUpdate(HealthPolicyFields):
+class GroupUpdate(HealthPolicyFields, PatchBody):  # nothing here is clearable: null is a 400
     name: Name | None = None
     mode: Mode | None = None
     auto_failback: bool | None = None

@@ -116,8 +116,8 @@ def delete_group(session: Session, owner: str, group_id: str) -> None:
 
 def update_group(session: Session, owner: str, group_id: str, data: GroupUpdate) -> None:
     group = owned_group(session, owner, group_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
-    if not changes:
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(group, k) != v}
+    if not changes:  # `updated` moves only when something changed
         return
     for key, value in changes.items():
         setattr(group, key, value)

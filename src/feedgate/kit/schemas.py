@@ -1,12 +1,31 @@
 """Base for request bodies: strict types (no "1" for 1), unknown fields ignored, as DESIGN.md says."""
 
-from typing import Annotated, Any
+import copy
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class RequestBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class PatchBody(RequestBody):
+    """A PATCH body, one rule for every resource: a field left out keeps its value; `null` clears a field
+    named in CLEARABLE (to the empty value the documents show: "" or []) and is a 400 naming any other."""
+
+    CLEARABLE: ClassVar[dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _nulls(self) -> "PatchBody":
+        for name in sorted(self.model_fields_set):
+            if getattr(self, name) is None:
+                if name not in self.CLEARABLE:
+                    raise PydanticCustomError("null_refused", "Field '{name}' cannot be null: leave it out to keep "
+                                              "its value", {"name": name})
+                setattr(self, name, copy.copy(self.CLEARABLE[name]))
+        return self
 
 
 def _a_number(value: Any) -> Any:

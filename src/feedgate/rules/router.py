@@ -8,7 +8,7 @@ from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.pagination import paginate
 from feedgate.rules import service
 from feedgate.rules.models import Rule
-from feedgate.rules.schemas import RuleCreate, RuleFields
+from feedgate.rules.schemas import RuleCreate, RuleUpdate
 
 router = APIRouter(prefix="/rules", tags=["rules"], route_class=PlainRoute)
 
@@ -33,7 +33,7 @@ def get_rule(rule_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
 
 
 @router.patch("/{rule_id}", summary="Update a rule")
-def update_rule(rule_id: str, data: RuleFields, owner: Owner, session: SessionDep) -> dict[str, Any]:
+def update_rule(rule_id: str, data: RuleUpdate, owner: Owner, session: SessionDep) -> dict[str, Any]:
     rule = service.update_rule(session, owner, rule_id, data)
     return service.serialize_rule(rule)
 

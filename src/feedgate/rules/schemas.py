@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, RequestBody
+from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, PatchBody, RequestBody
 
 ContentType = Literal["asset", "channel", "slate", "slicer"]
 ContentId = Annotated[str, StringConstraints(max_length=200), NO_NUL]
@@ -21,3 +21,7 @@ class RuleFields(RequestBody):
 
 class RuleCreate(RuleFields):
     desc: Desc
+
+
+class RuleUpdate(RuleFields, PatchBody):
+    CLEARABLE = {"external_id": "", "alternate_content_id": "", "audience": ""}

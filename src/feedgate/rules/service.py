@@ -74,8 +74,10 @@ def create_rule(session: Session, owner: str, data: RuleCreate) -> Rule:
 
 def update_rule(session: Session, owner: str, ref: str, data: RuleFields) -> Rule:
     rule = get_rule(session, owner, ref, for_update=True)
+    before = serialize_rule(rule)
     _apply(session, owner, rule, data)
-    rule.updated = utcnow()
+    if serialize_rule(rule) != before:  # `updated` moves only when something changed
+        rule.updated = utcnow()
     _commit(session, data.external_id)
     return rule
 
