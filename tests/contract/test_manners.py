@@ -3,7 +3,6 @@
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support import Api, assert_error
@@ -61,7 +60,7 @@ class TestNullInPatch:
 
     @pytest.mark.parametrize("kind", sorted(REFUSED))
     def test_updated_moves_only_when_something_changed(self, api: Api, kind: str) -> None:
-        path, body = resources(api)[kind]
+        path, _ = resources(api)[kind]
         same = {"group": {"name": "patch"}, "channel": {"desc": "patch"}, "audience": {"desc": "a"},
                 "rule": {"desc": "r"}, "blackout": {"desc": "d"}}[kind]
         before = api.get(path).json()
@@ -79,3 +78,61 @@ class TestNullInPatch:
     def test_set_no_slicer_null_stays_400(self, api: Api) -> None:
         g = api.make_group("slate")
         assert_error(api.put(f"/failover-groups/{g['id']}/set_no_slicer", {"no_slicer": None}), 400, "no_slicer")
+
+
+class TestIdsAndMessages:
+    def test_delete_answers_the_path_that_was_asked(self, api: Api) -> None:
+        aud = api.post("/audiences", {"desc": "a", "country_codes": ["US"], "external_id": "by-ext"}).json()
+        assert api.delete("/audiences/by-ext").json()["@id"] == "/api/v4/audiences/by-ext"
+        rule = api.post("/rules", {"desc": "r", "all_viewers": True, "external_id": "rule-ext"}).json()
+        assert api.delete("/rules/rule-ext").json()["@id"] == "/api/v4/rules/rule-ext"
+        ch = api.make_channel("c")
+        b = api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "B", "external_id": "b-ext"}).json()
+        assert api.delete(f"/channels/{ch['id']}/blackouts/b-ext").json()["@id"] == \
+            f"/api/v4/channels/{ch['id']}/blackouts/b-ext"
+        for gone in (f"/audiences/{aud['id']}", f"/rules/{rule['id']}", f"/channels/{ch['id']}/blackouts/{b['id']}"):
+            assert api.get(gone).status_code == 404
+
+    def test_the_documents_slip_blackouts_plus_id_without_a_slash_still_works(self, api: Api) -> None:
+        ch = api.make_channel("c")
+        b = api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "B", "desc": "d"}).json()
+        slip = f"/channels/{ch['id']}/blackouts{b['id']}"
+        assert api.get(slip).json()["id"] == b["id"]
+        assert api.patch(slip, {"desc": "e"}).json()["desc"] == "e"
+        assert api.delete(slip).json()["message"] == "Deleted"
+        assert api.get(f"/channels/{ch['id']}/blackouts/{b['id']}").status_code == 404
+
+    def test_no_message_shows_a_python_repr(self, api: Api) -> None:
+        ch = api.make_channel("c")
+        api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "B"})
+        body = assert_error(api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "B"}), 409, "'blackout_id'")
+        assert "None" not in body["description"]
+        body = assert_error(api.patch(f"/channels/{ch['id']}", {"desc": None}), 400, "'desc'")
+        assert "None" not in body["description"] and "PydanticCustomError" not in body["description"]
+
+
+class TestParamsInsideMsg:
+    def test_paging_inside_msg_is_read_and_the_query_string_wins(self, api: Api) -> None:
+        from feedgate.auth.signing import signed_params
+
+        ids = [api.post("/audiences", {"desc": f"a{i}", "country_codes": ["US"]}).json()["id"] for i in range(3)]
+        every = [a["id"] for a in api.get("/audiences").json()["items"]]
+        assert sorted(every) == sorted(ids)
+        in_msg = signed_params(api.user_id, api.api_key, data={"page": 2, "page_size": 1})
+        body = api.http.get("/audiences", params=in_msg).json()
+        assert [a["id"] for a in body["items"]] == every[1:2] and body["total_items"] == 3
+        both = api.http.get("/audiences", params={**in_msg, "page_size": "2"}).json()
+        assert [a["id"] for a in both["items"]] == every[2:3]  # page 2 of 2 per page: the query's size wins
+
+    def test_viewer_fields_inside_msg_reach_the_decision(self, api: Api) -> None:
+        from feedgate.auth.signing import signed_params
+        from tests.playback.test_playback import blackout_setup
+
+        ch, r1, _ = blackout_setup(api)
+        api.put(f"/channels/{ch['id']}/program", {"blackout_id": "BNA", "title": "Game"})
+        params = signed_params(api.user_id, api.api_key, data={"repl.cbcc": "US", "repl.cbzip": "90503"})
+        body = api.http.get(f"/channels/{ch['id']}/playback", params=params).json()
+        assert body["rule"] == r1["id"] and body["viewer"]["zip"] == "90503"
+        elsewhere = {**params, "repl.cbcc": "CA", "repl.cbzip": "10001"}
+        query_wins = api.http.get(f"/channels/{ch['id']}/playback", params=elsewhere).json()
+        assert query_wins["viewer"]["country"] == "CA" and query_wins["blacked_out"] is False

@@ -1,13 +1,13 @@
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from feedgate.audiences import service
 from feedgate.audiences.models import Audience
 from feedgate.audiences.schemas import AudienceCreate, AudienceUpdate
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 
 router = APIRouter(prefix="/audiences", tags=["audiences"], route_class=PlainRoute)
@@ -40,6 +40,6 @@ def update_audience(audience_id: str, data: AudienceUpdate, owner: Owner, sessio
 
 
 @router.delete("/{audience_id}", summary="Delete an audience")
-def delete_audience(audience_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    deleted = service.delete_audience(session, owner, audience_id)
-    return {"@id": f"{service.API}/{deleted}", "@type": "Audience", "message": "Deleted"}
+def delete_audience(audience_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+    service.delete_audience(session, owner, audience_id)
+    return deleted(request, "Audience")

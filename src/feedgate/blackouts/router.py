@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -8,7 +8,7 @@ from feedgate.blackouts import service
 from feedgate.blackouts.models import Blackout
 from feedgate.blackouts.schemas import BlackoutCreate, BlackoutUpdate
 from feedgate.channels.service import get_channel
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 
 router = APIRouter(prefix="/channels/{channel_id}/blackouts", tags=["blackouts"], route_class=PlainRoute)
@@ -51,6 +51,7 @@ def update_blackout(channel_id: str, blackout_id: str, data: BlackoutUpdate, own
 
 @router.delete("/{blackout_id}", summary="Delete a blackout")
 @router.delete("{blackout_id}", include_in_schema=False)
-def delete_blackout(channel_id: str, blackout_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    channel, deleted = service.delete_blackout(session, owner, channel_id, blackout_id)
-    return {"@id": f"{service.path(channel)}/{deleted}", "@type": "Blackout", "message": "Deleted"}
+def delete_blackout(channel_id: str, blackout_id: str, owner: Owner, session: SessionDep,
+                    request: Request) -> dict[str, Any]:
+    service.delete_blackout(session, owner, channel_id, blackout_id)
+    return deleted(request, "Blackout")

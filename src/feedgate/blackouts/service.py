@@ -61,9 +61,12 @@ def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]
 
 
 def _commit(session: Session, blackout: Blackout) -> None:
-    commit_change(session, f"Field 'blackout_id' or 'external_id': channel '{blackout.channel_id}' already has a "
-                       f"blackout with blackout_id '{blackout.blackout_id}' or external_id "
-                   f"'{blackout.external_id}'.")
+    taken = f"channel '{blackout.channel_id}' already has a blackout with blackout_id '{blackout.blackout_id}'"
+    if blackout.external_id:
+        commit_change(session, f"Field 'blackout_id' or 'external_id': {taken} or external_id "
+                               f"'{blackout.external_id}'.")
+    else:
+        commit_change(session, f"Field 'blackout_id': {taken}.")
 
 
 def create_blackout(session: Session, owner: str, channel_ref: str, data: BlackoutCreate) -> Blackout:

@@ -1,13 +1,13 @@
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
 from feedgate.channels import service
 from feedgate.channels.models import Channel
 from feedgate.channels.schemas import ChannelCreate, ChannelUpdate
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 
 router = APIRouter(prefix="/channels", tags=["channels"], route_class=PlainRoute)
@@ -39,6 +39,6 @@ def update_channel(channel_id: str, data: ChannelUpdate, owner: Owner, session: 
 
 
 @router.delete("/{channel_id}", summary="Delete a live channel, its blackouts and program tags")
-def delete_channel(channel_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    deleted = service.delete_channel(session, owner, channel_id)
-    return {"@id": f"{service.API}/{deleted}", "@type": "Channel", "message": "Deleted"}
+def delete_channel(channel_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+    service.delete_channel(session, owner, channel_id)
+    return deleted(request, "Channel")

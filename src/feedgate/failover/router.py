@@ -1,6 +1,6 @@
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
@@ -15,7 +15,7 @@ from feedgate.failover.schemas import (
     OwnersChange,
     SlicersChange,
 )
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 
 router = APIRouter(prefix="/failover-groups", tags=["failover groups"], route_class=PlainRoute)
@@ -50,9 +50,9 @@ def update_group(group_id: str, data: GroupUpdate, owner: Owner, session: Sessio
 
 
 @router.delete("/{group_id}", summary="Delete a failover group")
-def delete_group(group_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
+def delete_group(group_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
     service.delete_group(session, owner, group_id)
-    return {"@id": f"{service.API}/{group_id}", "@type": "FailoverGroup", "message": "Deleted"}
+    return deleted(request, "FailoverGroup")
 
 
 @router.put("/{group_id}/activate_slicer", status_code=204, summary="Set the active Live Slicer")

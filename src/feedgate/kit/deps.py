@@ -109,3 +109,8 @@ def _rendered(endpoint: Callable[..., Any], status: int) -> Callable[..., Any]:
         return Response(orjson.dumps(result), status_code=status, media_type="application/json")
 
     return render
+
+
+def deleted(request: Request, kind: str) -> dict[str, Any]:
+    """The answer to a DELETE: `@id` is the path as asked (an external ID stays an external ID)."""
+    return {"@id": request.url.path, "@type": kind, "message": "Deleted"}

@@ -1,11 +1,11 @@
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
 from feedgate.channels.service import get_channel
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 from feedgate.kit.time import instant_ms
 from feedgate.programs import service
@@ -54,7 +54,7 @@ def list_windows(channel_id: str, owner: Owner, session: SessionDep, page: PageD
 
 
 @router.delete("/schedule/{window_id}", summary="Remove a schedule window")
-def delete_window(channel_id: str, window_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    channel, deleted = service.delete_window(session, owner, channel_id, window_id)
-    return {"@id": f"/api/v4/channels/{channel}/schedule/{deleted}", "@type": "ScheduleWindow",
-            "message": "Deleted"}
+def delete_window(channel_id: str, window_id: str, owner: Owner, session: SessionDep,
+                  request: Request) -> dict[str, Any]:
+    service.delete_window(session, owner, channel_id, window_id)
+    return deleted(request, "ScheduleWindow")

@@ -1,10 +1,10 @@
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.pagination import paginate
 from feedgate.rules import service
 from feedgate.rules.models import Rule
@@ -39,6 +39,6 @@ def update_rule(rule_id: str, data: RuleUpdate, owner: Owner, session: SessionDe
 
 
 @router.delete("/{rule_id}", summary="Delete a rule")
-def delete_rule(rule_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    deleted = service.delete_rule(session, owner, rule_id)
-    return {"@id": f"{service.API}/{deleted}", "@type": "Rule", "message": "Deleted"}
+def delete_rule(rule_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+    service.delete_rule(session, owner, rule_id)
+    return deleted(request, "Rule")

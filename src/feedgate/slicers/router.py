@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from feedgate.auth.dependencies import VERIFIED_OWNER, Owner, SignatureCheck
 from feedgate.failover.registry import GroupConfig
 from feedgate.kit.db import Database
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, write_turn
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted, write_turn
 from feedgate.kit.hotpath import HotRequest, HotRoute, Pass, is_json
 from feedgate.kit.pagination import paginate
 from feedgate.slicers import service
@@ -55,9 +55,9 @@ def get_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[s
 
 
 @router.delete("/{slicer_id}", summary="Delete a slicer (it leaves its group)")
-def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep) -> dict[str, Any]:
+def delete_slicer(slicer_id: SlicerId, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
     service.delete_slicer(session, owner, slicer_id)
-    return {"@id": f"{service.API}/{slicer_id}", "@type": "Slicer", "message": "Deleted"}
+    return deleted(request, "Slicer")
 
 
 def hot_heartbeat(state: Any) -> HotRoute:
