@@ -24,7 +24,7 @@ from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, database_trouble, error_response, install_error_handlers
-from feedgate.kit.hotpath import BodyLimit, HotRoutes, JsonBodies, MsgParams
+from feedgate.kit.hotpath import BodyLimit, HotRoutes, HttpManners, JsonBodies, MsgParams
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import hot_playback
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionCloser)
     app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state)])
     app.add_middleware(MsgParams)
+    app.add_middleware(HttpManners, routes=lambda: app.routes)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware)

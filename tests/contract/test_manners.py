@@ -3,6 +3,7 @@
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support import Api, assert_error
@@ -136,3 +137,35 @@ class TestParamsInsideMsg:
         elsewhere = {**params, "repl.cbcc": "CA", "repl.cbzip": "10001"}
         query_wins = api.http.get(f"/channels/{ch['id']}/playback", params=elsewhere).json()
         assert query_wins["viewer"]["country"] == "CA" and query_wins["blacked_out"] is False
+
+
+class TestHttpManners:
+    def test_head_works_wherever_get_does(self, api: Api) -> None:
+        g = api.make_group("head")
+        for path in ("/failover-groups", f"/failover-groups/{g['id']}", "/audiences", "/rules", "/channels"):
+            got, head = api.get(path), api.request("HEAD", path)
+            assert head.status_code == 200 and head.content == b"", path
+            assert head.headers["content-length"] == got.headers["content-length"]
+        assert httpx.head(api.base_url + "/healthz").status_code == 200
+        assert api.request("HEAD", "/failover-groups/nope").status_code == 404
+
+    def test_options_answers_allow(self, api: Api) -> None:
+        r = httpx.options(api.base_url + "/api/v4/audiences/some-id")
+        assert r.status_code == 204
+        assert r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+        assert httpx.options(api.base_url + "/api/v4/no-such-thing").status_code == 404
+
+    def test_405_carries_allow_and_the_error_body(self, api: Api) -> None:
+        r = api.request("POST", "/failover-groups/some-id")
+        assert_error(r, 405, "POST", "/api/v4/failover-groups/some-id")
+        assert r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+        r = api.request("DELETE", "/failover-groups")
+        assert_error(r, 405)
+        assert r.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+    def test_an_over_long_url_or_head_gets_json_414_or_431(self, api: Api) -> None:
+        r = httpx.get(api.base_url + "/api/v4/channels", params={"x": "y" * 40_000})
+        assert_error(r, 414, "URL")
+        r = httpx.get(api.base_url + "/healthz", headers={f"x-h{i}": "v" * 1000 for i in range(40)})
+        assert_error(r, 431, "headers")
+        assert httpx.get(api.base_url + "/healthz").status_code == 200

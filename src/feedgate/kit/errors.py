@@ -104,7 +104,13 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.detail == "There was an error parsing the body":  # FastAPI's words for RecursionError & co
             description = "The request body is not valid JSON: it is nested too deeply or malformed."
         elif exc.status_code == 405:
-            description = f"Method {request.method} is not allowed on '{request.url.path}'."
+            from feedgate.kit.hotpath import allowed_methods
+
+            allowed = ", ".join(allowed_methods(request.app.routes, request.url.path))
+            description = f"Method {request.method} is not allowed on '{request.url.path}'; it allows {allowed}."
+            response = error_response(FeedgateError(405, description))
+            response.headers["Allow"] = allowed
+            return response
         else:
             description = str(exc.detail)
         return error_response(FeedgateError(exc.status_code, description))

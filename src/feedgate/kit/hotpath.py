@@ -222,3 +222,51 @@ def _msg_params(query_string: bytes) -> dict[str, str]:
         if (key in MSG_PARAMS or key.startswith("repl.cb")) and key not in query and value is not None:
             extra[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return extra
+
+
+def allowed_methods(routes: list[Any], path: str) -> list[str]:
+    """The methods some route answers at `path`, with HEAD wherever GET and OPTIONS everywhere; [] if none.
+
+    Asked of the routes themselves (`matches`), so routers included in routers answer too.
+    """
+    from starlette.routing import Match
+
+    methods = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope: dict[str, Any] = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            methods.add(method)
+    if not methods:
+        return []
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods | {"OPTIONS"})
+
+
+class HttpManners:
+    """HEAD wherever GET works (the GET answer's head, no body) and OPTIONS answered with `Allow`."""
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], list[Any]]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in ("HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        allowed = allowed_methods(self.routes(), scope["path"])
+        if method == "OPTIONS" and allowed:
+            await send({"type": "http.response.start", "status": 204,
+                        "headers": [(b"allow", ", ".join(allowed).encode())]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if method == "HEAD" and "GET" in allowed:
+            async def headless(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    message = {**message, "body": b""}
+                await send(message)
+
+            await self.app({**scope, "method": "GET"}, receive, headless)
+            return
+        await self.app(scope, receive, send)

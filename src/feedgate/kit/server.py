@@ -13,10 +13,19 @@ import resource
 import time
 from typing import Any
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from feedgate.kit.errors import FeedgateError
 
 log = logging.getLogger("feedgate.server")
 RESERVED_FDS = 256  # database connections, the SQLite file and WAL, logs, the mmdb file
+MAX_URL_BYTES = 32 * 1024  # a signed URL is at most ~17 KiB (msg is bounded at 16,384 characters)
+MAX_HEADER_BYTES = 32 * 1024
+
+
+class TooLarge(Exception):
+    """Raised from a parser callback: the request line or head is over its limit (414 / 431)."""
 
 
 def default_max_connections() -> int:
@@ -34,6 +43,31 @@ def guarded_protocol(max_connections: int, header_timeout_s: float, body_timeout
             super().__init__(*args, **kwargs)
             self._deadline: asyncio.TimerHandle | None = None
             self._counted = False
+            self._header_bytes = 0
+            self._refusal: tuple[int, str] | None = None
+
+        def on_url(self, url: bytes) -> None:
+            super().on_url(url)
+            if len(self.url) > MAX_URL_BYTES:
+                self._refusal = (414, f"The request URL is longer than {MAX_URL_BYTES} bytes.")
+                raise TooLarge
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._header_bytes += len(name) + len(value) + 4
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._refusal = (431, f"The request headers are larger than {MAX_HEADER_BYTES} bytes together.")
+                raise TooLarge
+            super().on_header(name, value)
+
+        def send_400_response(self, msg: str) -> None:
+            """The server library's refusals in feedgate's JSON error body (it would send plain text)."""
+            status, description = self._refusal or (400, "The request is not valid HTTP/1.1.")
+            body = orjson.dumps(FeedgateError(status, description).body())
+            reason = FeedgateError(status, description).reason
+            self.transport.write(b"".join([
+                f"HTTP/1.1 {status} {reason}\r\n".encode(), b"content-type: application/json\r\n",
+                b"content-length: " + str(len(body)).encode() + b"\r\n", b"connection: close\r\n\r\n", body]))
+            self.transport.close()
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -53,6 +87,7 @@ def guarded_protocol(max_connections: int, header_timeout_s: float, body_timeout
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self._header_bytes = 0
             self._arm(header_timeout_s)
 
         def on_headers_complete(self) -> None:
