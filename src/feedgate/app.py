@@ -1,14 +1,19 @@
 """The FastAPI application: /api/v4 (signed), /healthz, /metrics, /openapi.json, /docs."""
 
+import importlib.util
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from feedgate import __version__
@@ -38,6 +43,54 @@ from feedgate.slicers.router import hot_heartbeat
 from feedgate.slicers.router import router as slicers_router
 
 log = logging.getLogger("feedgate")
+
+
+def swagger_ui_dir() -> str:
+    """swagger-ui-py's copy of swagger-ui-dist, found without importing the package (it loads adapters)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "static")
+
+
+ERROR_SCHEMA = {"type": "object", "required": ["@type", "status", "error", "description"], "properties": {
+    "@type": {"type": "string", "const": "Error"}, "status": {"type": "integer"},
+    "error": {"type": "string", "description": "The HTTP reason phrase"},
+    "description": {"type": "string", "description": "One sentence naming the field or ID at fault"}}}
+ERRORS = {
+    "400": "Invalid request: the description names the field",
+    "401": "Not signed, or signed wrongly, out of the time window, or replayed: the description says which",
+    "404": "No such resource for this user (another user's resources are 404 too)",
+    "405": "Method not allowed here (the Allow header lists the ones that are)",
+    "409": "Conflicts with the current state (a duplicate external_id, a channel in another group …)",
+    "413": "The body is larger than 1 MiB",
+    "503": "The database is unavailable or busy; nothing was changed: try again",
+}
+
+
+def document_errors(schema: dict[str, Any]) -> None:
+    """Every status a route can answer, with the one Error body (FastAPI would document 422 only)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            codes = ["503"]
+            if path.startswith("/api/v4/"):
+                codes += ["400", "405"]
+                if "msg" in {p.get("name") for p in operation.get("parameters", [])}:
+                    codes.append("401")
+                if "{" in path:
+                    codes.append("404")
+                if method in ("post", "put", "patch", "delete"):
+                    codes.append("409")
+                if "requestBody" in operation:
+                    codes.append("413")
+            for code in sorted(codes):
+                responses.setdefault(code, {"description": ERRORS[code], "content": error})
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -93,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         decisions.close()
         db.dispose()
 
-    app = FastAPI(title="feedgate", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="feedgate", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live Slicer failover and per-viewer blackouts; v4 API compatible.")
     app.state.settings = settings
     app.state.db = db
@@ -136,6 +189,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         role = "off" if engine is None else "leader" if engine.leadership.is_leader else "follower"
         return {"status": "ok", "process": os.getpid(), "engine": role}
 
+    # Swagger UI from the installed package (swagger-ui-py ships swagger-ui-dist with its licence), not a
+    # CDN: /docs works on a network with no way out, as broadcast facilities often are.
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="feedgate API",
+                                   swagger_js_url="/docs/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/static/swagger-ui.css",
+                                   swagger_favicon_url="/docs/static/favicon-32x32.png")
+
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
     def metrics() -> Any:
         return metrics_response()
@@ -144,13 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            # FastAPI documents 422 for validation errors; this API answers 400 with the Error body.
-            for path in schema.get("paths", {}).values():
-                for operation in path.values():
-                    responses = operation.get("responses", {})
-                    if "422" in responses:
-                        responses["400"] = {"description": "Invalid request (the description names the field)",
-                                            **{k: v for k, v in responses.pop("422").items() if k != "description"}}
+            document_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -233,3 +233,33 @@ def write_report(path: Path, results: list[tuple[dict[str, Any], dict[str, str],
     lines += ["## Endpoints feedgate adds to the documents", "",
               "Described in `docs/design.md` and `/openapi.json`: " + ", ".join(f"`{a}`" for a in added) + ".", ""]
     path.write_text("\n".join(lines))
+
+
+def vendor_params(user_id: str, api_key: str) -> Any:
+    """The vendor's api_auth with only its two credential lines set (no feedgate code signs here)."""
+    import types
+
+    source = (Path(__file__).parent / "vendor" / "api_auth.py").read_text()
+    source = source.replace("return ''  # Set your user ID.", f"return {user_id!r}")
+    source = source.replace("return ''  # Set your API key.", f"return {api_key!r}")
+    module = types.ModuleType("api_auth")
+    exec(compile(source, "api_auth.py", "exec"), module.__dict__)
+    return module.APIParams(module.APICredentials())
+
+
+def test_the_vendor_client_unmodified_reaches_every_endpoint(backend: Backend) -> None:
+    import requests
+
+    api, other = backend.new_user("vendor"), backend.new_user("vendor-other")
+    world = World(api, other)
+    params = vendor_params(api.user_id, api.api_key)
+    headers = {"Content-Type": "application/json"}
+    answered = {}
+    for ep in sorted(ENDPOINTS, key=lambda ep: {"GET": 1, "DELETE": 2}.get(ep["method"], 0)):
+        url = backend.server.base_url + "/api/v4" + ep["path"].format(**world.ids(ep["name"]))
+        body = world.body(ep["name"])
+        r = requests.request(ep["method"], url, params=params.get_params({}), headers=headers,
+                             data=json.dumps(body) if body is not None else None, timeout=30)
+        answered[f"{ep['method']} {ep['path']}"] = r.status_code
+        assert r.status_code == ep["status"], f"{ep['method']} {ep['path']}: {r.status_code} {r.text[:200]}"
+    assert len(answered) == 24

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from feedgate.kit.schemas import IdRef, Name, Number, PatchBody, RequestBody
+from feedgate.kit.schemas import NUMBER, IdRef, Name, PatchBody, RequestBody
 
 Mode = Literal["prioritized", "flat"]
 Ms = Annotated[int, Field(ge=0, le=86_400_000)]
@@ -15,8 +15,8 @@ class HealthPolicyFields(RequestBody):
     input_loss_ms: Ms | None = None
     video_black_ms: Ms | None = None
     audio_silence_ms: Ms | None = None
-    dropped_frames_pct: Annotated[Number, Field(ge=0, le=100)] | None = None
-    upload_queue_s: Annotated[Number, Field(ge=0, le=86_400)] | None = None
+    dropped_frames_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NUMBER] | None = None
+    upload_queue_s: Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False), NUMBER] | None = None
 
 
 class GroupCreate(HealthPolicyFields):

@@ -39,7 +39,8 @@ async def page_query(
     page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1 to 1,000,000."),
     page_size: int = Query(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page, 1 to 40."),
     order: str | None = Query(None, max_length=64, description="FIELD or -FIELD, where the resource lists fields."),
-    after: str | None = Query(None, max_length=64, description="ISO 8601 instant; only items updated after it."),
+    after: str | None = Query(None, max_length=64, description="ISO 8601 instant; only items updated after it.",
+                              json_schema_extra={"format": "date-time"}),
     include_deleted: bool = Query(False, description="Add tombstones of items deleted in the window."),
 ) -> PageQuery:
     parsed_after = None

@@ -3,8 +3,16 @@
 import copy
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class RequestBody(BaseModel):
@@ -16,6 +24,19 @@ class PatchBody(RequestBody):
     named in CLEARABLE (to the empty value the documents show: "" or []) and is a 400 naming any other."""
 
     CLEARABLE: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        out = handler(schema)
+        target = handler.resolve_ref_schema(out)
+        for name, prop in target.get("properties", {}).items():
+            options = prop.get("anyOf")
+            if name not in cls.CLEARABLE and options:  # null is a 400 here: the schema does not offer it
+                kept = [o for o in options if o.get("type") != "null"]
+                prop.pop("anyOf")
+                prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        return out
 
     @model_validator(mode="after")
     def _nulls(self) -> "PatchBody":
@@ -42,8 +63,21 @@ def _no_nul(value: str) -> str:
     return value
 
 
-NO_NUL = AfterValidator(_no_nul)
-Number = Annotated[float, BeforeValidator(_a_number), Field(allow_inf_nan=False)]
+class _NoNul:
+    """Refuses NUL, and says so in the JSON schema (a pattern), so clients generated from it know."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_no_nul, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(schema), "pattern": "^[^\\u0000]*$"}
+
+
+NO_NUL = _NoNul()
+# A number field: use as Annotated[float, Field(ge=…, le=…, allow_inf_nan=False), NUMBER] (the bounds
+# first, so they reach the JSON schema as minimum and maximum).
+NUMBER = BeforeValidator(_a_number)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
 Desc = Annotated[str, StringConstraints(min_length=1, max_length=500), NO_NUL]
 ExternalId = Annotated[str, StringConstraints(max_length=200), NO_NUL]

@@ -2,9 +2,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from feedgate.kit.schemas import NO_NUL, Number, RequestBody
+from feedgate.kit.schemas import NO_NUL, NUMBER, RequestBody
 
-Level = Annotated[Number, Field(ge=0, le=1e12)]
+Level = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False), NUMBER]
 SLICER_ID_PATTERN = r"^[A-Za-z0-9._-]{1,100}$"
 
 
