@@ -289,14 +289,14 @@ def mixed_requests(group_id: str, audience_id: str, count: int = 200) -> list[tu
 
 
 @contextlib.contextmanager
-def two_instances(postgres: PostgresServer) -> Iterator[tuple[Api, Api]]:
+def two_instances(postgres: PostgresServer, **env: str) -> Iterator[tuple[Api, Api]]:
     """Two `feedgate serve` processes on one fresh PostgreSQL database, the first one the engine leader,
     and one user: an Api on each instance."""
     url = postgres.create_database()
     upgrade(url)
-    first = ServerProcess(url).start()
+    first = ServerProcess(url, env_extra=env).start()
     wait_for(lambda: "feedgate_engine_leader 1.0" in httpx.get(first.base_url + "/metrics", timeout=2).text)
-    second = ServerProcess(url).start()
+    second = ServerProcess(url, env_extra=env).start()
     db = Database(url)
     try:
         with db.sessions() as session:

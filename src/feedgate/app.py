@@ -41,6 +41,8 @@ from feedgate.settings import Settings, get_settings
 from feedgate.slicers.ingest import Ingest
 from feedgate.slicers.router import hot_heartbeat
 from feedgate.slicers.router import router as slicers_router
+from feedgate.webhooks.router import router as webhooks_router
+from feedgate.webhooks.sender import WebhookSender
 
 log = logging.getLogger("feedgate")
 
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = FailoverEngine(db, registry, health, settings.engine_tick_ms) if settings.engine_enabled else None
     ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms,
                     wake=engine.wake if engine is not None else lambda _group_id: None)
+    # Webhooks go out from the process that leads the engine, so two instances never both send.
+    sender = WebhookSender(db, lambda: engine.leadership.is_leader) if engine is not None else None
     watcher = ConfigWatcher(db, settings.config_poll_ms)
     watcher.listeners.append(decisions.on_version)
 
@@ -136,9 +140,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingest.start()
         if engine is not None:
             engine.start()
+        if sender is not None:
+            sender.start()
         log.info("feedgate %s on %s (engine %s)", __version__, db.engine.url.render_as_string(hide_password=True),
                  "on" if engine else "off")
         yield
+        if sender is not None:
+            sender.stop()
         if engine is not None:
             engine.stop()
         ingest.stop()
@@ -167,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])
     for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
-                   blackouts_router, programs_router):
+                   blackouts_router, programs_router, webhooks_router):
         api.include_router(router)
     app.include_router(api)
     # The viewer decision also takes a playback token (players hold no API key): its own auth dependency.

@@ -11,9 +11,10 @@ from feedgate.kit.models import ConfigVersion, Tombstone
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
 from feedgate.slicers.models import Slicer
+from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "AllowedOwner", "Audience", "Base", "Blackout", "BlackoutRule", "Channel", "ConfigVersion", "FailoverEvent",
     "FailoverGroup", "Nonce", "ProgramTag", "Rule", "ScheduleWindow", "Slicer", "SubAudience", "Tombstone", "User",
-    "ZipDma",
+    "Webhook", "WebhookDelivery", "ZipDma",
 ]

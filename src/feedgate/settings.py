@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(10.0, gt=0)
     body_timeout_s: float = Field(30.0, gt=0)
     keep_alive_s: float = Field(5.0, gt=0)
+    # Webhook receivers on loopback, private or link-local addresses (your own network) are refused unless set.
+    webhook_allow_private: bool = False
     geoip_db: str | None = None
     unlocated: Literal["deny", "allow"] = "deny"
     log_level: str = "info"

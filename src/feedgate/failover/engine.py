@@ -32,6 +32,7 @@ from feedgate.kit.models import bump_config_version
 from feedgate.kit.peers import EngineLock, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
 from feedgate.slicers.models import Slicer
+from feedgate.webhooks.outbox import enqueue_group_events
 
 log = logging.getLogger("feedgate.engine")
 LEADER_LOCK = 0x66676C6561646572  # "fglead"
@@ -304,9 +305,10 @@ class FailoverEngine:
             elif decision.clear_no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=False))
             if events:
-                session.execute(insert(FailoverEvent), [
-                    {"id": new_id(), "failover_group_id": group.id, "time": now, **event} for event in events
-                ])
+                rows = [{"id": new_id(), "time": now, **event} for event in events]
+                session.execute(insert(FailoverEvent), [{"failover_group_id": group.id, **row} for row in rows])
+                # The webhook outbox in the same transaction: a crash after the switch loses no alert.
+                enqueue_group_events(session, group.id, [{"@type": "FailoverEvent", **row} for row in rows])
         # Committed: mirror it in the registry (the engine is the only writer of these fields).
         for change in decision.states:
             member = fleet.members[change.key]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,3 +55,8 @@ class FailoverEvent(Base):
     from_slicer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     to_slicer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+def serialize_event(event: FailoverEvent) -> dict[str, Any]:
+    return {"@type": "FailoverEvent", "id": event.id, "time": event.time, "kind": event.kind,
+            "from_slicer_id": event.from_slicer_id, "to_slicer_id": event.to_slicer_id, "reason": event.reason}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from feedgate.auth.models import User
 from feedgate.channels.models import Channel
-from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, serialize_event
 from feedgate.failover.registry import member_name
 from feedgate.failover.schemas import (
     ActivateSlicer,
@@ -23,6 +23,7 @@ from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone, bump_config_version
 from feedgate.kit.time import now_ms, utcnow
 from feedgate.slicers.models import Slicer
+from feedgate.webhooks.outbox import enqueue_group_events
 
 API = "/api/v4/failover-groups"
 POLICY_FIELDS = tuple(HealthPolicyFields.model_fields)
@@ -30,8 +31,10 @@ POLICY_FIELDS = tuple(HealthPolicyFields.model_fields)
 
 def record_event(session: Session, group_id: str, kind: str, reason: str,
                  from_slicer: str | None = None, to_slicer: str | None = None) -> None:
-    session.add(FailoverEvent(id=new_id(), failover_group_id=group_id, time=now_ms(), kind=kind,
-                              from_slicer_id=from_slicer, to_slicer_id=to_slicer, reason=reason))
+    event = FailoverEvent(id=new_id(), failover_group_id=group_id, time=now_ms(), kind=kind,
+                          from_slicer_id=from_slicer, to_slicer_id=to_slicer, reason=reason)
+    session.add(event)
+    enqueue_group_events(session, group_id, [serialize_event(event)])  # the outbox, same transaction
 
 
 def visible_groups(owner: str) -> Any:
@@ -266,7 +269,3 @@ def remove_member(session: Session, owner: str, group_id: str, slicer_ref: str) 
     bump_config_version(session)
     session.commit()
 
-
-def serialize_event(event: FailoverEvent) -> dict[str, Any]:
-    return {"@type": "FailoverEvent", "id": event.id, "time": event.time, "kind": event.kind,
-            "from_slicer_id": event.from_slicer_id, "to_slicer_id": event.to_slicer_id, "reason": event.reason}

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel
 from feedgate.kit.errors import bad_request, conflict, not_found
 from feedgate.kit.ids import new_id
@@ -13,6 +14,7 @@ from feedgate.kit.time import instant_ms, iso_ms, ms_to_datetime
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
 from feedgate.programs.scte35 import CueError, read_cue
+from feedgate.webhooks.outbox import enqueue
 
 
 def serialize_tag(tag: ProgramTag) -> dict[str, Any]:
@@ -28,11 +30,14 @@ def serialize_window(window: ScheduleWindow) -> dict[str, Any]:
             "created": iso_ms(window.created), "updated": iso_ms(window.updated)}
 
 
-def _add_tag(session: Session, channel_id: str, start_ms: int, blackout_id: str | None, title: str,
+def _add_tag(session: Session, channel: Channel, start_ms: int, blackout_id: str | None, title: str,
              source: str) -> ProgramTag:
-    tag = ProgramTag(id=new_id(), channel_id=channel_id, start_ms=start_ms, blackout_id=blackout_id,
+    tag = ProgramTag(id=new_id(), channel_id=channel.id, start_ms=start_ms, blackout_id=blackout_id,
                      title=title, source=source)
     session.add(tag)
+    enqueue(session, channel.owner, "program_changed", "channel.program_changed",
+            {"channel_id": channel.id, "channel_desc": channel.desc, "blackout_id": blackout_id, "source": source,
+             "start": start_ms, "title": title, "program_id": tag.id}, channel.failover_group_id)
     bump_config_version(session)
     session.commit()
     return tag
@@ -40,7 +45,7 @@ def _add_tag(session: Session, channel_id: str, start_ms: int, blackout_id: str 
 
 def start_program(session: Session, owner: str, channel_ref: str, data: ProgramStart) -> ProgramTag:
     channel = get_channel(session, owner, channel_ref)
-    return _add_tag(session, channel.id, instant_ms(data.start, "start"), data.blackout_id, data.title, "api")
+    return _add_tag(session, channel, instant_ms(data.start, "start"), data.blackout_id, data.title, "api")
 
 
 def apply_cue(session: Session, owner: str, channel_ref: str, data: Scte35Cue) -> ProgramTag:
@@ -50,7 +55,7 @@ def apply_cue(session: Session, owner: str, channel_ref: str, data: Scte35Cue) -
         tag = read_cue(data.cue)
     except CueError as exc:
         raise bad_request(f"Field 'cue' cannot be used: {exc}.") from None
-    return _add_tag(session, channel.id, at, tag.blackout_id, f"{tag.segmentation_type} ({tag.command})", "scte35")
+    return _add_tag(session, channel, at, tag.blackout_id, f"{tag.segmentation_type} ({tag.command})", "scte35")
 
 
 def program_at(session: Session, owner: str, channel_ref: str, at: int) -> ProgramTag | None:

@@ -1,0 +1,57 @@
+"""Events into the webhook outbox, inside the transaction that records them (at least once: a crash
+between the switch and the send loses nothing, because both commit or neither does)."""
+
+import json
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from feedgate.failover.models import FailoverGroup
+from feedgate.kit.ids import new_id
+from feedgate.kit.time import now_ms
+from feedgate.webhooks.models import Webhook, WebhookDelivery
+
+EVENTS = ("failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
+          "no_slicer_off", "program_changed", "config", "joined", "left")
+
+
+def _iso(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    from feedgate.kit.time import iso_ms
+
+    return iso_ms(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def delivery(webhook_id: str, owner: str, event: str, data: dict[str, Any], now: int) -> dict[str, Any]:
+    """One outbox row; its body is what the receiver gets, byte for byte."""
+    delivery_id = new_id()
+    body = json.dumps({"id": delivery_id, "type": event, "created": _iso(now), "owner": owner, "data": data},
+                      separators=(",", ":"))
+    return {"id": delivery_id, "webhook_id": webhook_id, "owner": owner, "event": event, "body": body,
+            "created_ms": now, "state": "pending", "attempts": 0, "next_attempt_ms": now, "last_error": ""}
+
+
+def enqueue(session: Session, owner: str, kind: str, event: str, data: dict[str, Any],
+            group_id: str | None) -> int:
+    """Outbox rows for every enabled webhook of `owner` that wants `kind` (for this group); how many."""
+    now = now_ms()
+    rows = []
+    for hook in session.scalars(select(Webhook).where(Webhook.owner == owner, Webhook.enabled)):
+        if ("*" in hook.events or kind in hook.events) and \
+                (not hook.failover_group_ids or group_id in hook.failover_group_ids):
+            rows.append(delivery(hook.id, owner, event, data, now))
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
+    return len(rows)
+
+
+def enqueue_group_events(session: Session, group_id: str, events: list[dict[str, Any]]) -> None:
+    """Failover events as the events endpoint shows them, plus the group's ID and name."""
+    group = session.get(FailoverGroup, group_id)
+    if group is None:
+        return
+    for e in events:
+        data = {**e, "failover_group_id": group.id, "failover_group_name": group.name}
+        enqueue(session, group.owner, e["kind"], f"failover_group.{e['kind']}", data, group.id)

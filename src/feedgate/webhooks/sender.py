@@ -1,0 +1,142 @@
+"""Delivering the outbox: at least once, from the engine leader only, never in the way of failover.
+
+A pass claims due deliveries and, in the same transaction, moves their next attempt past the send's
+timeout (so a restart in the middle re-sends at most once, later: receivers de-duplicate on the
+delivery ID). Sends run concurrently on their own event loop, at most PER_WEBHOOK at a time for one
+receiver, each with a 5 s timeout: a slow or dead receiver delays nobody else, and neither the engine
+nor the API wait for any of it. Any 2xx is delivered; anything else is tried again after 1 s, 2 s,
+4 s … (capped at an hour, with jitter) until 24 h have passed, then marked failed.
+"""
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import select
+
+from feedgate import __version__
+from feedgate.auth.signing import webhook_signature
+from feedgate.kit.db import Database
+from feedgate.kit.time import now_ms
+from feedgate.webhooks.models import Webhook, WebhookDelivery
+
+log = logging.getLogger("feedgate.webhooks")
+TIMEOUT_S = 5.0
+PER_WEBHOOK = 4
+BATCH = 100
+GIVE_UP_MS = 24 * 3600 * 1000
+POLL_S = 0.2
+
+
+def backoff_ms(attempts: int, rng: random.Random) -> int:
+    """After the n-th failed attempt: 2^(n-1) s, at most an hour, ±20 % so receivers are not stampeded."""
+    base = min(3600.0, 2.0 ** max(0, attempts - 1))
+    return int(base * 1000 * rng.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    webhook_id: str
+    event: str
+    url: str
+    secret: str
+    body: bytes
+
+
+class WebhookSender:
+    def __init__(self, db: Database, is_leader: Callable[[], bool]) -> None:
+        self.db = db
+        self.is_leader = is_leader
+        self.rng = random.Random()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), name="webhooks", daemon=True)
+        self._in_flight: set[str] = set()
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=TIMEOUT_S + 2)
+
+    async def _run(self) -> None:
+        headers = {"User-Agent": f"feedgate/{__version__} (webhooks)", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(timeout=TIMEOUT_S, headers=headers, follow_redirects=False) as client:
+            tasks: set[asyncio.Task[None]] = set()
+            while not self._stop.is_set():
+                try:
+                    if self.is_leader():
+                        for claimed in await asyncio.to_thread(self._claim):
+                            task = asyncio.create_task(self._send(client, claimed))
+                            tasks.add(task)
+                            task.add_done_callback(tasks.discard)
+                except Exception as exc:  # the database is away: try again at the next pass
+                    log.warning("webhook pass failed (%s)", exc.__class__.__name__)
+                await asyncio.sleep(POLL_S)
+            if tasks:
+                await asyncio.wait(tasks, timeout=TIMEOUT_S)
+
+    def _claim(self) -> list[Claimed]:
+        now = now_ms()
+        with self.db.reading() as conn:  # the usual answer, "nothing due", without taking the writer lock
+            due = conn.execute(select(WebhookDelivery.id).where(
+                WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_ms <= now).limit(1)).first()
+        if due is None:
+            return []
+        with self.db.sessions() as session, session.begin():
+            stmt = (select(WebhookDelivery, Webhook.url, Webhook.secret)
+                    .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                    .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_ms <= now)
+                    .order_by(WebhookDelivery.next_attempt_ms).limit(BATCH))
+            if self.db.is_postgres:
+                stmt = stmt.with_for_update(of=WebhookDelivery, skip_locked=True)
+            claimed = []
+            for delivery, url, secret in session.execute(stmt):
+                if delivery.id in self._in_flight:
+                    continue
+                delivery.attempts += 1
+                # Marked before it is sent: a crash mid-send retries once, after the timeout.
+                delivery.next_attempt_ms = now + int(TIMEOUT_S * 1000) + backoff_ms(delivery.attempts, self.rng)
+                claimed.append(Claimed(delivery.id, delivery.webhook_id, delivery.event, url, secret,
+                                       delivery.body.encode()))
+                self._in_flight.add(delivery.id)
+        return claimed
+
+    async def _send(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
+        limit = self._limits.setdefault(claimed.webhook_id, asyncio.Semaphore(PER_WEBHOOK))
+        status: int | None = None
+        error = ""
+        async with limit:
+            headers = {"Feedgate-Signature": webhook_signature(claimed.secret, claimed.body, int(time.time())),
+                       "Feedgate-Delivery": claimed.id, "Feedgate-Event": claimed.event}
+            try:
+                response = await client.post(claimed.url, content=claimed.body, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                error = f"{exc.__class__.__name__}: {exc}"[:500]
+        try:
+            await asyncio.to_thread(self._record, claimed, status, error)
+        finally:
+            self._in_flight.discard(claimed.id)
+
+    def _record(self, claimed: Claimed, status: int | None, error: str) -> None:
+        now = now_ms()
+        with self.db.sessions() as session, session.begin():
+            delivery = session.get(WebhookDelivery, claimed.id)
+            if delivery is None:  # its webhook was deleted meanwhile
+                return
+            delivery.last_status, delivery.last_error = status, error
+            if status is not None and 200 <= status < 300:
+                delivery.state, delivery.delivered_ms = "delivered", now
+            elif now - delivery.created_ms >= GIVE_UP_MS:
+                delivery.state = "failed"
+                log.warning("webhook delivery %s failed for 24 h; giving up", claimed.id)
+            else:
+                delivery.next_attempt_ms = now + backoff_ms(delivery.attempts, self.rng)
