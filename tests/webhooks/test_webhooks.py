@@ -200,3 +200,35 @@ class TestWebhookApi:
         assert rotated["secret"] != hook["secret"]
         assert api.delete(path).json()["@id"] == f"/api/v4{path}"
         assert api.get(path).status_code == 404
+
+
+def test_client_and_cli_cover_webhooks(hooked: Backend, receiver: Receiver) -> None:
+    from typer.testing import CliRunner
+
+    from feedgate.cli.main import app
+    from feedgate.client import FeedgateClient
+
+    api = hooked.new_user("cli")
+    with FeedgateClient(api.base_url, api.user_id, api.api_key) as fg:
+        hook = fg.create_webhook(receiver.url, ["failover", "no_candidate"], description="ops pager")
+        assert hook.secret and [h.id for h in fg.list_webhooks()] == [hook.id]
+        assert fg.update_webhook(hook.id, enabled=False).enabled is False
+        assert fg.update_webhook(hook.id, enabled=True).enabled is True
+        ping = fg.test_webhook(hook.id)
+        wait_for(lambda: fg.webhook_deliveries(hook.id)[0].state == "delivered")
+        assert fg.webhook_deliveries(hook.id)[0].id == ping.id
+        assert fg.rotate_webhook_secret(hook.id).secret != hook.secret
+    env = {"FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id, "FEEDGATE_API_KEY": api.api_key}
+    runner = CliRunner()
+    made = runner.invoke(app, ["webhooks", "create", receiver.url, "--events", "failover,failback", "--json"], env=env)
+    assert made.exit_code == 0, made.output
+    created = json.loads(made.stdout)
+    assert created["events"] == ["failover", "failback"] and created["secret"]
+    listed = json.loads(runner.invoke(app, ["webhooks", "list", "--json"], env=env).stdout)
+    assert {h["id"] for h in listed} == {hook.id, created["id"]}
+    assert runner.invoke(app, ["webhooks", "test", created["id"]], env=env).exit_code == 0
+    shown = runner.invoke(app, ["webhooks", "deliveries", created["id"]], env=env)
+    assert shown.exit_code == 0 and "ping" in shown.stdout
+    assert runner.invoke(app, ["webhooks", "delete", created["id"]], env=env).exit_code == 0
+    refused = runner.invoke(app, ["webhooks", "show", created["id"]], env=env)
+    assert refused.exit_code != 0 and created["id"] in refused.output

@@ -21,7 +21,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(geo_app, name="geo")
 for _name, _sub in (("groups", ops.groups), ("channels", ops.channels), ("slicers", ops.slicers),
                     ("audiences", ops.audiences), ("rules", ops.rules), ("blackouts", ops.blackouts),
-                    ("program", ops.program)):
+                    ("program", ops.program), ("webhooks", ops.webhooks)):
     app.add_typer(_sub, name=_name)
 app.command("playback")(ops.playback)
 app.command("playback-url")(ops.playback_url)

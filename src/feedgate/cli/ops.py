@@ -14,6 +14,7 @@ audiences = typer.Typer(no_args_is_help=True, help="Blackout audiences and super
 rules = typer.Typer(no_args_is_help=True, help="Blackout rules.")
 blackouts = typer.Typer(no_args_is_help=True, help="Blackout configurations of a channel.")
 program = typer.Typer(no_args_is_help=True, help="Program tags: now, by SCTE-35 cue, by schedule.")
+webhooks = typer.Typer(no_args_is_help=True, help="Webhooks: signed alerts for failover and blackout events.")
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
@@ -428,3 +429,74 @@ def playback_url(channel_id: str, ttl: int = typer.Option(600, "--ttl", min=1, h
     with client() as c:
         sys.stdout.write(c.playback_url(channel_id, ttl, ip=ip, country=country, zip=zip, dma=dma, device=device)
                          + "\n")
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+WEBHOOK_COLUMNS = ["id", "url", "events", "enabled", "description"]
+
+
+@webhooks.command("list")
+@friendly
+def webhooks_list(as_json: bool = JSON) -> None:
+    with client() as c:
+        show(c.list_webhooks(), as_json, WEBHOOK_COLUMNS)
+
+
+@webhooks.command("show")
+@friendly
+def webhooks_show(webhook_id: str, as_json: bool = JSON) -> None:
+    with client() as c:
+        show(c.get_webhook(webhook_id), as_json)
+
+
+@webhooks.command("create")
+@friendly
+def webhooks_create(url: str, events: str = typer.Option("*", help="Comma-separated event names, or *."),
+                    groups: str | None = typer.Option(None, help="Only these failover group IDs (comma-separated)."),
+                    description: str = "", as_json: bool = JSON) -> None:
+    """Add a webhook; its secret is printed once (keep it to verify Feedgate-Signature)."""
+    with client() as c:
+        show(c.create_webhook(url, _split(events) or ["*"], failover_group_ids=_split(groups),
+                              description=description), as_json)
+
+
+@webhooks.command("update")
+@friendly
+def webhooks_update(webhook_id: str, url: str | None = None, events: str | None = None, groups: str | None = None,
+                    description: str | None = None,
+                    enabled: bool | None = typer.Option(None, "--enable/--disable"), as_json: bool = JSON) -> None:
+    with client() as c:
+        show(c.update_webhook(webhook_id, url=url, events=_split(events), failover_group_ids=_split(groups),
+                              description=description, enabled=enabled), as_json)
+
+
+@webhooks.command("delete")
+@friendly
+def webhooks_delete(webhook_id: str) -> None:
+    with client() as c:
+        c.delete_webhook(webhook_id)
+    console.print(f"deleted webhook {webhook_id}")
+
+
+@webhooks.command("rotate-secret")
+@friendly
+def webhooks_rotate(webhook_id: str, as_json: bool = JSON) -> None:
+    """A new secret, printed once; the old one stops signing at once."""
+    with client() as c:
+        show(c.rotate_webhook_secret(webhook_id), as_json)
+
+
+@webhooks.command("test")
+@friendly
+def webhooks_test(webhook_id: str, as_json: bool = JSON) -> None:
+    """Send a ping through the outbox; `deliveries` shows how it went."""
+    with client() as c:
+        show(c.test_webhook(webhook_id), as_json)
+
+
+@webhooks.command("deliveries")
+@friendly
+def webhooks_deliveries(webhook_id: str, as_json: bool = JSON) -> None:
+    with client() as c:
+        show(c.webhook_deliveries(webhook_id), as_json,
+             ["id", "event", "state", "attempts", "last_status", "last_error"])

@@ -186,6 +186,32 @@ class FeedgateClient:
     def delete_rule(self, rule_id: str) -> None:
         self.request("DELETE", f"/rules/{rule_id}")
 
+    # -- webhooks ---------------------------------------------------------------------------------
+    def create_webhook(self, url: str, events: list[str], **fields: Any) -> m.Webhook:
+        return m.Webhook.model_validate(self.request("POST", "/webhooks", {"url": url, "events": events,
+                                                                            **_drop_none(fields)}))
+
+    def list_webhooks(self) -> list[m.Webhook]:
+        return list(self._all(m.Webhook, "/webhooks"))
+
+    def get_webhook(self, webhook_id: str) -> m.Webhook:
+        return m.Webhook.model_validate(self.request("GET", f"/webhooks/{webhook_id}"))
+
+    def update_webhook(self, webhook_id: str, **fields: Any) -> m.Webhook:
+        return m.Webhook.model_validate(self.request("PATCH", f"/webhooks/{webhook_id}", _drop_none(fields)))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.request("DELETE", f"/webhooks/{webhook_id}")
+
+    def rotate_webhook_secret(self, webhook_id: str) -> m.Webhook:
+        return m.Webhook.model_validate(self.request("POST", f"/webhooks/{webhook_id}/rotate-secret"))
+
+    def test_webhook(self, webhook_id: str) -> m.WebhookDelivery:
+        return m.WebhookDelivery.model_validate(self.request("POST", f"/webhooks/{webhook_id}/test"))
+
+    def webhook_deliveries(self, webhook_id: str, page_size: int = 40) -> list[m.WebhookDelivery]:
+        return self._page(m.WebhookDelivery, f"/webhooks/{webhook_id}/deliveries", page_size=page_size).items
+
     def create_blackout(self, channel_id: str, blackout_id: str, rules: list[str] | None = None,
                         **fields: Any) -> m.Blackout:
         body = self.request("POST", f"/channels/{channel_id}/blackouts",

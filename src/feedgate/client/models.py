@@ -137,6 +137,31 @@ class Blackout(Resource):
     included: list[Rule] = Field(default_factory=list, alias="@included")
 
 
+class Webhook(Resource):
+    id: str
+    owner: str
+    url: str
+    description: str
+    events: list[str]
+    failover_group_ids: list[str]
+    enabled: bool
+    created: str
+    secret: str | None = None  # only in the answers to create and rotate-secret
+
+
+class WebhookDelivery(Resource):
+    id: str
+    webhook_id: str
+    event: str
+    state: str
+    attempts: int
+    created: int
+    next_attempt: int | None
+    last_status: int | None
+    last_error: str
+    delivered: int | None
+
+
 class Program(Resource):
     channel: str
     blackout_id: str | None

@@ -4,6 +4,7 @@ creation and on rotation only."""
 import ipaddress
 import secrets
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from feedgate.webhooks.outbox import delivery
 from feedgate.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 API = "/api/v4/webhooks"
+_RESOLVER = ThreadPoolExecutor(4, thread_name_prefix="webhook-dns")
 METADATA = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
             ipaddress.ip_network("fd00:ec2::254/128"))
 
@@ -29,11 +31,12 @@ def check_url(url: str, allow_private: bool) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad_request(f"Field 'url' must be an http:// or https:// URL with a host, not '{url[:200]}'.")
     try:
-        port = parts.port
-        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
-    except (OSError, ValueError) as exc:
-        raise bad_request(f"Field 'url': host '{parts.hostname}' cannot be resolved ({exc}).") from None
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        # Bounded: a resolver that does not answer must not hold a worker thread for long.
+        infos = _RESOLVER.submit(socket.getaddrinfo, parts.hostname, port, proto=socket.IPPROTO_TCP).result(2.0)
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise bad_request(f"Field 'url': host '{parts.hostname}' cannot be resolved "
+                          f"({exc or 'no answer in 2 s'}).") from None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if allow_private:
