@@ -22,6 +22,9 @@ from feedgate.auth.dependencies import SignatureCheck, authenticated_owner
 from feedgate.auth.service import KeyCache
 from feedgate.blackouts.router import router as blackouts_router
 from feedgate.channels.router import router as channels_router
+from feedgate.console.live import ConsoleFeed
+from feedgate.console.router import router as console_router
+from feedgate.console.sessions import Brake
 from feedgate.failover.engine import FailoverEngine
 from feedgate.failover.health import HealthTable
 from feedgate.failover.registry import Registry
@@ -120,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     watcher.listeners.append(reload_registry)
 
+    console_feed = ConsoleFeed()
+    watcher.listeners.append(console_feed.notify)  # changes other processes made
+
     def config_changed(kind: str) -> None:
         # The one after-commit path for a change made in this process: decisions and the fleet registry
         # read it before they answer again; the watcher reloads them (and so wakes the engine) at once.
@@ -129,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if kind == "config":
             registry.invalidate()
         watcher.kick()
+        console_feed.notify()  # the console's live stream re-renders now
 
     db.on_config_change.append(config_changed)
 
@@ -162,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signatures = SignatureCheck(db, app.state.key_cache, settings.timestamp_window_s,
                                           settings.auth_strict, settings.workers)
     app.state.decisions = decisions
+    app.state.console_feed = console_feed
+    app.state.console_brake = Brake()
     app.state.engine = engine
     app.state.ingest = ingest
     install_error_handlers(app)
@@ -182,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     viewer_api = APIRouter(prefix="/api/v4")
     viewer_api.include_router(playback_router)
     app.include_router(viewer_api)
+    app.include_router(console_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the database answers")
     def healthz(request: Request) -> Any:

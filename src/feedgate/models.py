@@ -4,6 +4,7 @@ from feedgate.audiences.models import Audience, SubAudience
 from feedgate.auth.models import Nonce, User
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
+from feedgate.console.models import ConsoleSession
 from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
 from feedgate.geo.models import ZipDma
 from feedgate.kit.db import Base
@@ -14,7 +15,25 @@ from feedgate.slicers.models import Slicer
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
-    "AllowedOwner", "Audience", "Base", "Blackout", "BlackoutRule", "Channel", "ConfigVersion", "FailoverEvent",
-    "FailoverGroup", "Nonce", "ProgramTag", "Rule", "ScheduleWindow", "Slicer", "SubAudience", "Tombstone", "User",
-    "Webhook", "WebhookDelivery", "ZipDma",
+    "AllowedOwner",
+    "Audience",
+    "Base",
+    "Blackout",
+    "BlackoutRule",
+    "Channel",
+    "ConfigVersion",
+    "ConsoleSession",
+    "FailoverEvent",
+    "FailoverGroup",
+    "Nonce",
+    "ProgramTag",
+    "Rule",
+    "ScheduleWindow",
+    "Slicer",
+    "SubAudience",
+    "Tombstone",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
+    "ZipDma",
 ]

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(10.0, gt=0)
     body_timeout_s: float = Field(30.0, gt=0)
     keep_alive_s: float = Field(5.0, gt=0)
+    # Console sign-in: session lifetime in hours; Secure cookies even behind a TLS-terminating proxy.
+    console_session_h: float = Field(8.0, gt=0, le=24 * 30)
+    console_secure_cookie: bool = False
     # Webhook receivers on loopback, private or link-local addresses (your own network) are refused unless set.
     webhook_allow_private: bool = False
     geoip_db: str | None = None

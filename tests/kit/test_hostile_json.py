@@ -14,6 +14,7 @@ DEEP = "[" * 10_000 + "]" * 10_000
 BIG = json.dumps("x" * 1_000_000)
 NUL = json.dumps("a\u0000b")
 HUGE = "1" + "0" * 30
+PUBLIC_URL = "http://93.184.215.14/hook"  # a public address as a literal: checked without a resolver
 
 # Raw JSON texts that are wrong for a field of each documented type.
 WRONG: dict[str, list[str]] = {
@@ -48,8 +49,9 @@ def world(api: Api) -> dict[str, Any]:
     aud = api.post("/audiences", {"desc": "aud", "country_codes": ["US"]}).json()
     rule = api.post("/rules", {"desc": "rule", "alternate_content_type": "slate", "all_viewers": True}).json()
     blackout = api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "BNA", "rules": [rule["id"]]}).json()
+    hook = api.post("/webhooks", {"url": PUBLIC_URL, "events": ["*"]}).json()
     return {"group_id": g["id"], "channel_id": ch["id"], "audience_id": aud["id"], "rule_id": rule["id"],
-            "blackout_id": blackout["id"], "slicer_id": "enc1"}
+            "blackout_id": blackout["id"], "slicer_id": "enc1", "webhook_id": hook["id"]}
 
 
 def valid_body(method: str, path: str, w: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +75,8 @@ def valid_body(method: str, path: str, w: dict[str, Any]) -> dict[str, Any]:
         ("PATCH", "/channels/{channel_id}/blackouts/{blackout_id}"): {"desc": "d"},
         ("PUT", "/channels/{channel_id}/program"): {"blackout_id": "BNA", "title": "t"},
         ("POST", "/channels/{channel_id}/scte35"): {"cue": "/DAgAAAAAAAAAP/wDwUAAAABf//+AFJlwAABAAAAAMOOklg="},
+        ("POST", "/webhooks"): {"url": PUBLIC_URL, "events": ["*"]},
+        ("PATCH", "/webhooks/{webhook_id}"): {"description": "d"},
         ("POST", "/channels/{channel_id}/schedule"): {"blackout_id": "BNA", "start": "2030-01-01T00:00:00Z",
                                                       "end": "2030-01-01T01:00:00Z"},
     }
@@ -82,7 +86,8 @@ def valid_body(method: str, path: str, w: dict[str, Any]) -> dict[str, Any]:
 def snapshot(api: Api, w: dict[str, Any]) -> list[Any]:
     paths = [f"/failover-groups/{w['group_id']}", f"/failover-groups/{w['group_id']}/allowed-owners",
              "/failover-groups", "/channels", "/audiences", "/rules", f"/channels/{w['channel_id']}/blackouts",
-             f"/channels/{w['channel_id']}/program", f"/channels/{w['channel_id']}/schedule", "/slicers"]
+             f"/channels/{w['channel_id']}/program", f"/channels/{w['channel_id']}/schedule", "/slicers",
+             "/webhooks"]
     out = []
     for path in paths:
         r = api.get(path, params={"page_size": 40})

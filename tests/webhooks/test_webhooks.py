@@ -153,12 +153,13 @@ def test_a_server_killed_after_the_switch_still_delivers(tmp_path: Path) -> None
         fail_over(api)
         b.server.kill()  # the switch is committed, and with it the outbox row
         receiver.start()
-        b.server = ServerProcess(url, env_extra=ALLOW, port=b.server.port).start()
+        restarted = ServerProcess(url, env_extra=ALLOW, port=b.server.port).start()
         try:
             got = wait_for(lambda: [e for e in receiver.events("failover_group.failover")
                                     if e["data"]["from_slicer_id"] == "primary"], timeout=15)
             assert len({e["id"] for e in got}) == 1
         finally:
+            restarted.stop()
             receiver.stop()
 
 

@@ -1,0 +1,31 @@
+"""The console's live stream: woken by the one after-commit dispatcher (and by changes other processes
+made, through the watcher), and at least once a second for heartbeat ages and health."""
+
+import asyncio
+import threading
+
+
+class ConsoleFeed:
+    def __init__(self) -> None:
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._lock = threading.Lock()
+
+    def notify(self, *_: object) -> None:
+        """Something changed: wake every open stream (callable from any thread)."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait(self, timeout: float) -> None:
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._lock:
+            self._waiters.add(entry)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiters.discard(entry)

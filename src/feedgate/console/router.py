@@ -1,0 +1,253 @@
+"""The operator console at /console: server-rendered pages, live by server-sent events, acting only
+through the API's own services and tenancy. No build step: templates and a few lines of script."""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from feedgate.console import sessions, views
+from feedgate.console.sessions import COOKIE, Signed
+from feedgate.failover import service as failover
+from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
+from feedgate.kit.errors import FeedgateError
+from feedgate.kit.time import iso_ms, ms_to_datetime
+from feedgate.playback.service import ViewerQuery, playback_decision
+from feedgate.programs import service as programs
+from feedgate.programs.schemas import ProgramStart
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["when"] = lambda ms: iso_ms(ms_to_datetime(ms)) if ms else "never"
+ACTIONS = {"activate": "Activate slicer {slicer} (it goes on air for every channel of the group)",
+           "slate_on": "Put the group on slate (no slicer on air)",
+           "slate_off": "Take the group off slate (back to a slicer)",
+           "failback_on": "Turn automatic failback on", "failback_off": "Turn automatic failback off"}
+
+
+def _signed(request: Request) -> Signed | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    state = request.app.state
+    with state.db.read_sessions() as session:
+        user_id = sessions.user_of(session, token)
+        if user_id is None:
+            return None
+        return sessions.current(session, token, state.key_cache.api_key(state.db, user_id))
+
+
+def _page(request: Request, name: str, signed: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"signed": signed, **context}, status_code=status)
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/console/login", status_code=303)
+
+
+def _error(request: Request, signed: Signed, error: FeedgateError) -> HTMLResponse:
+    return _page(request, "error.html", signed, status=error.status, error=error)
+
+
+def _csrf_ok(signed: Signed, token: str) -> bool:
+    import hmac
+
+    return bool(token) and hmac.compare_digest(signed.csrf, token)
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return _page(request, "login.html", None)
+
+
+@router.post("/login")
+def login(request: Request, user_id: str = Form(""), api_key: str = Form("")) -> Response:
+    state = request.app.state
+    address = request.client.host if request.client else "?"
+    if state.console_brake.blocked(address):
+        return _page(request, "login.html", None, status=429,
+                     message="Too many failed sign-ins from your address: wait a minute and try again.")
+    with state.db.sessions() as session:
+        token = sessions.sign_in(session, user_id.strip(), api_key.strip(), state.settings.console_session_h)
+    if token is None:
+        state.console_brake.failed(address)
+        return _page(request, "login.html", None, status=401, message="The user ID or API key is not right.")
+    response = RedirectResponse("/console", status_code=303)
+    secure = state.settings.console_secure_cookie or request.url.scheme == "https"
+    response.set_cookie(COOKIE, token, max_age=int(state.settings.console_session_h * 3600), httponly=True,
+                        samesite="strict", secure=secure, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    if not _csrf_ok(signed, csrf):
+        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    with request.app.state.db.sessions() as session:
+        sessions.sign_out(session, signed)
+    response = _login_redirect()
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+@router.get("")
+def overview(request: Request) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    with request.app.state.db.read_sessions() as session:
+        groups = views.overview(session, signed.user_id)
+        channels = views.channels(session, signed.user_id)
+        hooks = views.webhooks(session, signed.user_id)
+    return _page(request, "overview.html", signed, groups=groups, channels=channels, webhooks=hooks)
+
+
+@router.get("/groups/{group_id}")
+def group_page(request: Request, group_id: str, page: int = 1) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    try:
+        with request.app.state.db.read_sessions() as session:
+            group = views.group_page(session, signed.user_id, group_id, max(1, min(page, 10_000)))
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    return _page(request, "group.html", signed, group=group)
+
+
+@router.get("/groups/{group_id}/confirm")
+def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    if action not in ACTIONS:
+        return _error(request, signed, FeedgateError(400, f"Unknown action '{action[:50]}'."))
+    try:
+        with request.app.state.db.read_sessions() as session:
+            group = views.group_page(session, signed.user_id, group_id, 1)
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    return _page(request, "confirm.html", signed, group=group, action=action, slicer=slicer,
+                 question=ACTIONS[action].format(slicer=slicer))
+
+
+@router.post("/groups/{group_id}/act")
+def act(request: Request, group_id: str, action: str = Form(""), slicer: str = Form(""),
+        csrf: str = Form("")) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    if not _csrf_ok(signed, csrf):
+        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    try:
+        with request.app.state.db.sessions() as session:
+            if action == "activate":
+                failover.activate_slicer(session, signed.user_id, group_id, ActivateSlicer(slicer_id=slicer))
+            elif action in ("slate_on", "slate_off"):
+                failover.set_no_slicer(session, signed.user_id, group_id, action == "slate_on")
+            elif action in ("failback_on", "failback_off"):
+                failover.update_group(session, signed.user_id, group_id,
+                                      GroupUpdate(auto_failback=action == "failback_on"))
+            else:
+                raise FeedgateError(400, f"Unknown action '{action[:50]}'.")
+    except FeedgateError as error:
+        with request.app.state.db.read_sessions() as session:
+            try:
+                group = views.group_page(session, signed.user_id, group_id, 1)
+            except FeedgateError as missing:
+                return _error(request, signed, missing)
+        return _page(request, "group.html", signed, status=error.status, group=group, error=error)
+    return RedirectResponse(f"/console/groups/{group_id}", status_code=303)
+
+
+@router.get("/channels/{channel_id}")
+def channel_page(request: Request, channel_id: str) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    try:
+        with request.app.state.db.read_sessions() as session:
+            channel = views.channel_page(session, signed.user_id, channel_id)
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    return _page(request, "channel.html", signed, view=channel, viewer={}, decision=None)
+
+
+@router.post("/channels/{channel_id}/program")
+def set_program(request: Request, channel_id: str, blackout_id: str = Form(""), title: str = Form(""),
+                csrf: str = Form("")) -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    if not _csrf_ok(signed, csrf):
+        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    try:
+        with request.app.state.db.sessions() as session:
+            programs.start_program(session, signed.user_id, channel_id,
+                                   ProgramStart(blackout_id=blackout_id.strip() or None, title=title))
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    return RedirectResponse(f"/console/channels/{channel_id}", status_code=303)
+
+
+@router.get("/channels/{channel_id}/simulate")
+def simulate(request: Request, channel_id: str, ip: str = "", country: str = "", zip: str = "",
+             dma: str = "", device: str = "", at: str = "") -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    viewer = {"ip": ip, "country": country, "zip": zip, "dma": dma, "device": device, "at": at}
+    try:
+        with request.app.state.db.read_sessions() as session:
+            view = views.channel_page(session, signed.user_id, channel_id)
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    query = ViewerQuery(ip=None, at=at or None, cbip=ip or None, cbcc=country or None, cbzip=zip or None,
+                        cbdma=dma or None, cbdevice=device or None)
+    try:
+        decision: dict[str, Any] | FeedgateError = playback_decision(
+            request.app.state.decisions, view["channel"]["id"], signed.user_id, query, None)
+    except FeedgateError as error:
+        decision = error
+    return _page(request, "channel.html", signed, view=view, viewer=viewer, decision=decision)
+
+
+@router.get("/stream")
+async def stream(request: Request, group: str = "") -> Response:
+    """Server-sent events: the groups section (or one group's), re-rendered when it changes."""
+    signed = await run_in_threadpool(_signed, request)
+    if signed is None:
+        return Response("sign in first", status_code=401)
+    state = request.app.state
+
+    def render() -> str:
+        with state.db.read_sessions() as session:
+            if group:
+                return templates.get_template("_group.html").render(g=views.group_page(session, signed.user_id,
+                                                                                       group, 1), signed=signed)
+            return templates.get_template("_groups.html").render(groups=views.overview(session, signed.user_id),
+                                                                 signed=signed)
+
+    async def events() -> Any:
+        last = ""
+        while not await request.is_disconnected():
+            try:
+                html = await run_in_threadpool(render)
+            except FeedgateError:
+                return
+            if html != last:
+                last = html
+                yield f"event: view\ndata: {json.dumps(html)}\n\n"
+            await state.console_feed.wait(1.0)
+            await asyncio.sleep(0.05)  # coalesce a burst of changes
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

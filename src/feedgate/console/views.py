@@ -1,0 +1,100 @@
+"""What the console shows, read through the same services (and tenancy) as the API."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedgate.blackouts.models import Blackout
+from feedgate.blackouts.service import serialize_blackout
+from feedgate.channels.service import get_channel, serialize_channel
+from feedgate.failover.models import FailoverEvent, FailoverGroup, serialize_event
+from feedgate.failover.service import get_group, serialize_group, visible_groups
+from feedgate.kit.time import now_ms
+from feedgate.programs.service import program_at, serialize_tag
+from feedgate.slicers.models import Slicer
+from feedgate.webhooks.models import Webhook, WebhookDelivery
+
+STATE_NAMES = {0: "healthy", 1: "unhealthy", -1: "offline"}
+SIGNALS = ("input_loss_ms", "video_black_ms", "audio_silence_ms", "dropped_frames_pct", "upload_queue_s")
+
+
+def badge(slicer: dict[str, Any], row: Slicer | None, active: str, now: int) -> dict[str, Any]:
+    state = slicer["status"]["state"]
+    if not slicer["enabled"]:
+        label = "disabled"
+    elif slicer["blacklist_until"] > now:
+        label = "blacklisted"
+    else:
+        label = STATE_NAMES.get(state, "offline")
+    seen = row.last_heartbeat_ms if row is not None else None
+    return {**slicer, "label": label, "state": state, "active": slicer["id"] == active,
+            "age_s": None if not seen else max(0.0, (now - seen) / 1000), "signals": (row.signals or {}) if row else {}}
+
+
+def group_view(session: Session, group: FailoverGroup, events: int = 1) -> dict[str, Any]:
+    body = serialize_group(session, group)
+    rows = {(r.slicer_id if r.owner == group.owner else f"{r.owner}:{r.slicer_id}"): r
+            for r in session.scalars(select(Slicer).where(Slicer.failover_group_id == group.id))}
+    now = now_ms()
+    body["badges"] = [badge(s, rows.get(s["id"]), body["active_slicer_id"], now) for s in body["slicers"]]
+    body["events"] = [serialize_event(e) for e in session.scalars(
+        select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
+        .order_by(FailoverEvent.time.desc(), FailoverEvent.id).limit(events))]
+    body["thresholds"] = {name: getattr(group, name) for name in SIGNALS}
+    body["heartbeat_timeout_ms"] = group.heartbeat_timeout_ms
+    body["no_slicer"] = group.no_slicer
+    body["mine"] = True
+    return body
+
+
+def overview(session: Session, owner: str) -> list[dict[str, Any]]:
+    groups = session.scalars(visible_groups(owner).order_by(FailoverGroup.name, FailoverGroup.id)).all()
+    return [{**group_view(session, g), "mine": g.owner == owner} for g in groups]
+
+
+def group_page(session: Session, owner: str, group_id: str, page: int) -> dict[str, Any]:
+    group = get_group(session, owner, group_id)
+    view = group_view(session, group, events=0)
+    size = 20
+    stmt = (select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
+            .order_by(FailoverEvent.time.desc(), FailoverEvent.id))
+    view["events"] = [serialize_event(e) for e in session.scalars(stmt.offset((page - 1) * size).limit(size + 1))]
+    view["more"] = len(view["events"]) > size
+    view["events"] = view["events"][:size]
+    view["page"] = page
+    view["mine"] = group.owner == owner
+    return view
+
+
+def channel_page(session: Session, owner: str, channel_id: str) -> dict[str, Any]:
+    channel = get_channel(session, owner, channel_id)
+    now = now_ms()
+    tag = program_at(session, owner, channel.id, now)
+    blackouts = [serialize_blackout(session, b, include_rules=True) for b in session.scalars(
+        select(Blackout).where(Blackout.channel_id == channel.id).order_by(Blackout.blackout_id))]
+    from feedgate.programs.models import ScheduleWindow
+
+    windows = session.scalars(select(ScheduleWindow).where(ScheduleWindow.channel_id == channel.id,
+                                                           ScheduleWindow.end_ms > now)
+                              .order_by(ScheduleWindow.start_ms).limit(50)).all()
+    return {"channel": serialize_channel(session, channel), "program": serialize_tag(tag) if tag else None,
+            "blackouts": blackouts, "windows": [{"blackout_id": w.blackout_id, "start": w.start_ms, "end": w.end_ms}
+                                                for w in windows]}
+
+
+def channels(session: Session, owner: str) -> list[dict[str, Any]]:
+    from feedgate.channels.models import Channel
+
+    return [serialize_channel(session, c) for c in session.scalars(
+        select(Channel).where(Channel.owner == owner).order_by(Channel.desc, Channel.id).limit(200))]
+
+
+def webhooks(session: Session, owner: str) -> list[dict[str, Any]]:
+    out = []
+    for hook in session.scalars(select(Webhook).where(Webhook.owner == owner).order_by(Webhook.created)):
+        recent = session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+                                 .order_by(WebhookDelivery.created_ms.desc()).limit(5)).all()
+        out.append({"id": hook.id, "url": hook.url, "events": hook.events, "enabled": hook.enabled,
+                    "deliveries": [d.as_dict() for d in recent]})
+    return out
