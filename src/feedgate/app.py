@@ -138,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console_feed.notify()  # the console's live stream re-renders now
 
     db.on_config_change.append(config_changed)
+    if engine is not None:
+        engine.listeners.append(console_feed.notify)  # health changes that move no configuration
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

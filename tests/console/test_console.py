@@ -189,3 +189,30 @@ class TestPages:
             assert shown[key] == api_answer[key], key
         assert shown["rule"] == r1["id"] and "rule " + r1["id"] in page.inner_text("#decision")
         page.screenshot(path=str(SHOTS / "channel.png"), full_page=True)
+
+
+def test_many_groups_are_paged_and_the_stream_sends_only_what_changed(console: Backend) -> None:
+    import json
+
+    api = console.new_user("fleet")
+    groups = [api.make_group(f"g{i:03d}") for i in range(60)]
+    with httpx.Client(base_url=api.base_url, follow_redirects=False, timeout=10) as web:
+        signed_in = web.post("/console/login", data={"user_id": api.user_id, "api_key": api.api_key})
+        assert signed_in.status_code == 303
+        first = web.get("/console").text
+        assert first.count('class="card" data-group-id=') == 50 and "More groups" in first
+        assert web.get("/console", params={"page": 2}).text.count('class="card" data-group-id=') == 10
+        with web.stream("GET", "/console/stream", timeout=15) as stream:
+            lines = stream.iter_lines()
+
+            def next_cards() -> dict[str, str]:
+                for line in lines:
+                    if line.startswith("data: "):
+                        return dict(json.loads(line[6:]))
+                raise AssertionError("stream ended")
+
+            assert len(next_cards()) == 50  # the first message: the whole page
+            changed = groups[7]
+            assert api.patch(f"/failover-groups/{changed['id']}", {"name": "g007-renamed"}).status_code == 204
+            cards = next_cards()
+            assert list(cards) == [changed["id"]] and "g007-renamed" in cards[changed["id"]]

@@ -2,6 +2,7 @@
 through the API's own services and tenancy. No build step: templates and a few lines of script."""
 
 import asyncio
+import hmac
 import json
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,14 @@ def _error(request: Request, signed: Signed, error: FeedgateError) -> HTMLRespon
     return _page(request, "error.html", signed, status=error.status, error=error)
 
 
-def _csrf_ok(signed: Signed, token: str) -> bool:
-    import hmac
-
-    return bool(token) and hmac.compare_digest(signed.csrf, token)
+def _guard(request: Request, csrf: str) -> Signed | Response:
+    """Every form POST: a signed-in session, and that session's CSRF token (else nothing is done)."""
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    if not csrf or not hmac.compare_digest(signed.csrf, csrf):
+        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    return signed
 
 
 @router.get("/login")
@@ -86,11 +91,9 @@ def login(request: Request, user_id: str = Form(""), api_key: str = Form("")) ->
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
-    signed = _signed(request)
-    if signed is None:
-        return _login_redirect()
-    if not _csrf_ok(signed, csrf):
-        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    signed = _guard(request, csrf)
+    if isinstance(signed, Response):
+        return signed
     with request.app.state.db.sessions() as session:
         sessions.sign_out(session, signed)
     response = _login_redirect()
@@ -99,15 +102,17 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 
 
 @router.get("")
-def overview(request: Request) -> Response:
+def overview(request: Request, page: int = 1) -> Response:
     signed = _signed(request)
     if signed is None:
         return _login_redirect()
+    page = max(1, min(page, 100_000))
     with request.app.state.db.read_sessions() as session:
-        groups = views.overview(session, signed.user_id)
+        groups, total = views.overview(session, signed.user_id, page)
         channels = views.channels(session, signed.user_id)
         hooks = views.webhooks(session, signed.user_id)
-    return _page(request, "overview.html", signed, groups=groups, channels=channels, webhooks=hooks)
+    return _page(request, "overview.html", signed, groups=groups, channels=channels, webhooks=hooks, page=page,
+                 more=page * views.PAGE < total, total=total)
 
 
 @router.get("/groups/{group_id}")
@@ -142,11 +147,9 @@ def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> R
 @router.post("/groups/{group_id}/act")
 def act(request: Request, group_id: str, action: str = Form(""), slicer: str = Form(""),
         csrf: str = Form("")) -> Response:
-    signed = _signed(request)
-    if signed is None:
-        return _login_redirect()
-    if not _csrf_ok(signed, csrf):
-        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    signed = _guard(request, csrf)
+    if isinstance(signed, Response):
+        return signed
     try:
         with request.app.state.db.sessions() as session:
             if action == "activate":
@@ -184,11 +187,9 @@ def channel_page(request: Request, channel_id: str) -> Response:
 @router.post("/channels/{channel_id}/program")
 def set_program(request: Request, channel_id: str, blackout_id: str = Form(""), title: str = Form(""),
                 csrf: str = Form("")) -> Response:
-    signed = _signed(request)
-    if signed is None:
-        return _login_redirect()
-    if not _csrf_ok(signed, csrf):
-        return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    signed = _guard(request, csrf)
+    if isinstance(signed, Response):
+        return signed
     try:
         with request.app.state.db.sessions() as session:
             programs.start_program(session, signed.user_id, channel_id,
@@ -221,33 +222,39 @@ def simulate(request: Request, channel_id: str, ip: str = "", country: str = "",
 
 
 @router.get("/stream")
-async def stream(request: Request, group: str = "") -> Response:
-    """Server-sent events: the groups section (or one group's), re-rendered when it changes."""
+async def stream(request: Request, group: str = "", page: int = 1) -> Response:
+    """Server-sent events for this session: when the engine or a committed change says something moved,
+    the cards on the page are rendered again and only those that changed are sent."""
     signed = await run_in_threadpool(_signed, request)
     if signed is None:
         return Response("sign in first", status_code=401)
     state = request.app.state
+    page = max(1, min(page, 100_000))
 
-    def render() -> str:
+    def render() -> dict[str, str]:
         with state.db.read_sessions() as session:
             if group:
-                return templates.get_template("_group.html").render(g=views.group_page(session, signed.user_id,
-                                                                                       group, 1), signed=signed)
-            return templates.get_template("_groups.html").render(groups=views.overview(session, signed.user_id),
-                                                                 signed=signed)
+                g = views.group_page(session, signed.user_id, group, 1)
+                return {group: templates.get_template("_group.html").render(g=g, signed=signed)}
+            cards, _ = views.overview(session, signed.user_id, page)
+            card = templates.get_template("_card.html")
+            return {g["id"]: card.render(g=g, signed=signed) for g in cards}
 
     async def events() -> Any:
-        last = ""
+        sent: dict[str, str] = {}
         while not await request.is_disconnected():
             try:
-                html = await run_in_threadpool(render)
+                cards = await run_in_threadpool(render)
             except FeedgateError:
                 return
-            if html != last:
-                last = html
-                yield f"event: view\ndata: {json.dumps(html)}\n\n"
-            await state.console_feed.wait(1.0)
-            await asyncio.sleep(0.05)  # coalesce a burst of changes
+            changed = {key: html for key, html in cards.items() if sent.get(key) != html}
+            if changed:
+                sent.update(changed)
+                yield f"event: cards\ndata: {json.dumps(changed)}\n\n"
+            else:
+                yield ": idle\n\n"  # keeps proxies from closing a quiet stream
+            await state.console_feed.wait(30.0)
+            await asyncio.sleep(0.05)  # one render for a burst of changes
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

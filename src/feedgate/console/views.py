@@ -29,7 +29,8 @@ def badge(slicer: dict[str, Any], row: Slicer | None, active: str, now: int) -> 
         label = STATE_NAMES.get(state, "offline")
     seen = row.last_heartbeat_ms if row is not None else None
     return {**slicer, "label": label, "state": state, "active": slicer["id"] == active,
-            "age_s": None if not seen else max(0.0, (now - seen) / 1000), "signals": (row.signals or {}) if row else {}}
+            "seen_ms": seen or 0, "age_s": None if not seen else max(0.0, (now - seen) / 1000),
+            "signals": (row.signals or {}) if row else {}}
 
 
 def group_view(session: Session, group: FailoverGroup, events: int = 1) -> dict[str, Any]:
@@ -48,9 +49,18 @@ def group_view(session: Session, group: FailoverGroup, events: int = 1) -> dict[
     return body
 
 
-def overview(session: Session, owner: str) -> list[dict[str, Any]]:
-    groups = session.scalars(visible_groups(owner).order_by(FailoverGroup.name, FailoverGroup.id)).all()
-    return [{**group_view(session, g), "mine": g.owner == owner} for g in groups]
+PAGE = 50
+
+
+def overview(session: Session, owner: str, page: int = 1) -> tuple[list[dict[str, Any]], int]:
+    """One page of the groups the user owns or is allowed into, and how many there are."""
+    from sqlalchemy import func
+
+    stmt = visible_groups(owner)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    groups = session.scalars(stmt.order_by(FailoverGroup.name, FailoverGroup.id)
+                             .offset((page - 1) * PAGE).limit(PAGE)).all()
+    return [{**group_view(session, g), "mine": g.owner == owner} for g in groups], int(total)
 
 
 def group_page(session: Session, owner: str, group_id: str, page: int) -> dict[str, Any]:

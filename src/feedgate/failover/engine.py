@@ -14,6 +14,7 @@ import heapq
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -160,6 +161,7 @@ class FailoverEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.listeners: list[Callable[[str], None]] = []  # called with a group ID after each committed change
         registry.listeners.append(self._on_reload)
 
     def start(self) -> None:
@@ -253,6 +255,8 @@ class FailoverEngine:
                 decision = evaluate(view, now)
                 if decision.changes_anything and self._apply(fleet, group, decision, now):
                     changed += 1
+                    for listener in self.listeners:
+                        listener(group_id)
                     view = group_view(group, fleet, self.health)
                 self._schedule(group_id, next_check_ms(view, now))
         ENGINE_PASS.observe(time.perf_counter() - started)
