@@ -233,3 +233,35 @@ def test_client_and_cli_cover_webhooks(hooked: Backend, receiver: Receiver) -> N
     assert runner.invoke(app, ["webhooks", "delete", created["id"]], env=env).exit_code == 0
     refused = runner.invoke(app, ["webhooks", "show", created["id"]], env=env)
     assert refused.exit_code != 0 and created["id"] in refused.output
+
+
+def test_finished_deliveries_are_pruned_after_a_week_and_pending_ones_kept(tmp_path: Path) -> None:
+    from feedgate.auth.service import create_user
+    from feedgate.kit.db import Database
+    from feedgate.kit.migrate import upgrade
+    from feedgate.webhooks.models import Webhook, WebhookDelivery
+    from feedgate.webhooks.outbox import delivery
+    from feedgate.webhooks.sender import KEEP_MS, WebhookSender
+
+    url = f"sqlite:///{tmp_path / 'prune.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.sessions() as session:
+            user = create_user(session, "ops")
+            session.add(Webhook(id="h1", owner=user.id, url="http://93.184.215.14/", description="", events=["*"],
+                                failover_group_ids=[], enabled=True, secret="whsec_x"))
+            session.flush()
+            now = 10 * KEEP_MS
+            rows = {"old-done": ("delivered", now - KEEP_MS - 1), "old-failed": ("failed", now - KEEP_MS - 1),
+                    "old-pending": ("pending", now - KEEP_MS - 1), "new-done": ("delivered", now - 1000)}
+            for key, (state, created) in rows.items():
+                row = {**delivery("h1", user.id, "ping", {}, created), "id": key, "state": state}
+                session.add(WebhookDelivery(**row))
+            session.commit()
+        assert WebhookSender(db, lambda: True).prune(now) == 2
+        with db.sessions() as session:
+            left = {d.id for d in session.query(WebhookDelivery)}
+        assert left == {"old-pending", "new-done"}
+    finally:
+        db.dispose()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from feedgate import __version__
 from feedgate.auth.signing import webhook_signature
@@ -31,6 +31,8 @@ PER_WEBHOOK = 4
 BATCH = 100
 GIVE_UP_MS = 24 * 3600 * 1000
 POLL_S = 0.2
+KEEP_MS = 7 * 24 * 3600 * 1000  # delivered and failed deliveries are listed for a week, then removed
+PRUNE_EVERY_S = 600
 
 
 def backoff_ms(attempts: int, rng: random.Random) -> int:
@@ -70,8 +72,12 @@ class WebhookSender:
         headers = {"User-Agent": f"feedgate/{__version__} (webhooks)", "Content-Type": "application/json"}
         async with httpx.AsyncClient(timeout=TIMEOUT_S, headers=headers, follow_redirects=False) as client:
             tasks: set[asyncio.Task[None]] = set()
+            next_prune = 0.0
             while not self._stop.is_set():
                 try:
+                    if self.is_leader() and time.monotonic() >= next_prune:
+                        next_prune = time.monotonic() + PRUNE_EVERY_S
+                        await asyncio.to_thread(self.prune)
                     if self.is_leader():
                         for claimed in await asyncio.to_thread(self._claim):
                             task = asyncio.create_task(self._send(client, claimed))
@@ -82,6 +88,14 @@ class WebhookSender:
                 await asyncio.sleep(POLL_S)
             if tasks:
                 await asyncio.wait(tasks, timeout=TIMEOUT_S)
+
+    def prune(self, now: int | None = None) -> int:
+        """Forget finished deliveries older than a week (the table would otherwise grow for ever)."""
+        cutoff = (now_ms() if now is None else now) - KEEP_MS
+        with self.db.sessions() as session, session.begin():
+            result = session.execute(delete(WebhookDelivery).where(
+                WebhookDelivery.state.in_(("delivered", "failed")), WebhookDelivery.created_ms < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def _claim(self) -> list[Claimed]:
         now = now_ms()
