@@ -280,8 +280,9 @@ class TestSlicerHeartbeat:
         assert answer["failover_group_id"] == g["id"]
         api.heartbeat("enc2", g["id"])
         assert [(s["id"], s["order"]) for s in api.group(g["id"])["slicers"]] == [("enc1", 1), ("enc2", 2)]
-        kinds = [e["kind"] for e in api.get(f"/failover-groups/{g['id']}/events").json()["items"]]
-        assert kinds.count("joined") == 2
+        events = api.get(f"/failover-groups/{g['id']}/events").json()["items"]
+        joins = sorted(e["reason"] for e in events if e["kind"] == "joined")
+        assert joins == ["joined by heartbeat from enc1.example", "joined by heartbeat from enc2.example"]
 
     def test_conflict_when_slicer_in_other_group(self, api: Api) -> None:
         g1, g2 = api.make_group("1"), api.make_group("2")

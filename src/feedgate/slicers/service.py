@@ -78,12 +78,12 @@ def heartbeat(session: Session, owner: str, slicer_id: str,
     """
     slicer, created = _load_or_create(session, owner, slicer_id)
     group = None
+    slicer.hostname = data.hostname  # first: the join event names the host
     joined = bool(data.failover_group_id) and slicer.failover_group_id != data.failover_group_id
     if joined:  # locks the group row before this slicer's row is written: the lock order of every change
         group = _join(session, owner, slicer, data.failover_group_id or "")
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
-    slicer.hostname = data.hostname
     slicer.thumb_url = data.thumb_url
     slicer.signals = data.signals.model_dump(exclude_none=True)
     slicer.last_heartbeat_ms = now_ms()
