@@ -216,3 +216,21 @@ def test_many_groups_are_paged_and_the_stream_sends_only_what_changed(console: B
             assert api.patch(f"/failover-groups/{changed['id']}", {"name": "g007-renamed"}).status_code == 204
             cards = next_cards()
             assert list(cards) == [changed["id"]] and "g007-renamed" in cards[changed["id"]]
+
+
+def test_the_pages_fit_a_phone(console: Backend, browser: Any) -> None:
+    api = console.new_user("phone")
+    g = api.make_group("Morning News", **FAST)
+    ch, _, _ = blackout_setup(api)
+    api.heartbeat("enc-a", g["id"])
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        sign_in(page, api)
+        page.wait_for_url(re.compile(r"/console$"))
+        for path in ("/console", f"/console/groups/{g['id']}", f"/console/channels/{ch['id']}"):
+            page.goto(api.base_url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{path} is {overflow} px wider than the phone"
+    finally:
+        context.close()
