@@ -63,6 +63,7 @@ def main() -> None:
     load_s = time.perf_counter() - loaded
     health = HealthTable()
     engine = FailoverEngine(db, registry, health)
+    assert engine.leadership.ensure(), "another engine holds this database's lock"  # the flock on SQLite
     now = clock_ms()
     for key in fleet.members:
         health.beat(key, now, None, 3000)
@@ -97,6 +98,7 @@ def main() -> None:
         engine.wake(g["id"])
     started = time.perf_counter()
     changed = engine.run_pass(now + 3)
+    assert changed == 100, f"{changed} groups switched, expected 100"
     print(f"  pass with 100 failovers:      {(time.perf_counter() - started) * 1e3:8.1f} ms ({changed} groups "
           "switched, one transaction each)")
     db.dispose()

@@ -33,25 +33,37 @@ def delivery(webhook_id: str, owner: str, event: str, data: dict[str, Any], now:
             "created_ms": now, "state": "pending", "attempts": 0, "next_attempt_ms": now, "last_error": ""}
 
 
+def _rows(hooks: list[Webhook], owner: str, kind: str, event: str, data: dict[str, Any],
+          group_id: str | None, now: int) -> list[dict[str, Any]]:
+    return [delivery(hook.id, owner, event, data, now) for hook in hooks
+            if ("*" in hook.events or kind in hook.events)
+            and (not hook.failover_group_ids or group_id in hook.failover_group_ids)]
+
+
 def enqueue(session: Session, owner: str, kind: str, event: str, data: dict[str, Any],
             group_id: str | None) -> int:
     """Outbox rows for every enabled webhook of `owner` that wants `kind` (for this group); how many."""
-    now = now_ms()
-    rows = []
-    for hook in session.scalars(select(Webhook).where(Webhook.owner == owner, Webhook.enabled)):
-        if ("*" in hook.events or kind in hook.events) and \
-                (not hook.failover_group_ids or group_id in hook.failover_group_ids):
-            rows.append(delivery(hook.id, owner, event, data, now))
+    hooks = list(session.scalars(select(Webhook).where(Webhook.owner == owner, Webhook.enabled)))
+    rows = _rows(hooks, owner, kind, event, data, group_id, now_ms())
     if rows:
         session.execute(insert(WebhookDelivery), rows)
     return len(rows)
 
 
 def enqueue_group_events(session: Session, group_id: str, events: list[dict[str, Any]]) -> None:
-    """Failover events as the events endpoint shows them, plus the group's ID and name."""
-    group = session.get(FailoverGroup, group_id)
-    if group is None:
+    """Failover events as the events endpoint shows them, plus the group's ID and name: one query for
+    the owner's webhooks whatever the number of events (the engine calls this on every decision)."""
+    found = session.execute(select(Webhook, FailoverGroup.owner, FailoverGroup.name)
+                            .join(FailoverGroup, FailoverGroup.owner == Webhook.owner)
+                            .where(FailoverGroup.id == group_id, Webhook.enabled)).all()
+    if not found:
         return
+    owner, name = found[0].owner, found[0].name
+    hooks = [row.Webhook for row in found]
+    now = now_ms()
+    rows = []
     for e in events:
-        data = {**e, "failover_group_id": group.id, "failover_group_name": group.name}
-        enqueue(session, group.owner, e["kind"], f"failover_group.{e['kind']}", data, group.id)
+        data = {**e, "failover_group_id": group_id, "failover_group_name": name}
+        rows += _rows(hooks, owner, e["kind"], f"failover_group.{e['kind']}", data, group_id, now)
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
