@@ -19,6 +19,7 @@ from sqlalchemy import text
 from feedgate import __version__
 from feedgate.audiences.router import router as audiences_router
 from feedgate.auth.dependencies import SignatureCheck, authenticated_owner
+from feedgate.auth.msg_params import MsgParams
 from feedgate.auth.service import KeyCache
 from feedgate.blackouts.router import router as blackouts_router
 from feedgate.channels.router import router as channels_router
@@ -32,7 +33,7 @@ from feedgate.failover.router import router as failover_router
 from feedgate.kit.db import Database
 from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, database_trouble, error_response, install_error_handlers
-from feedgate.kit.hotpath import BodyLimit, HotRoutes, HttpManners, JsonBodies, MsgParams
+from feedgate.kit.hotpath import BodyLimit, HotRoutes, HttpManners, JsonBodies
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.router import hot_playback

@@ -37,10 +37,7 @@ def _signed(request: Request) -> Signed | None:
         return None
     state = request.app.state
     with state.db.read_sessions() as session:
-        user_id = sessions.user_of(session, token)
-        if user_id is None:
-            return None
-        return sessions.current(session, token, state.key_cache.api_key(state.db, user_id))
+        return sessions.current(session, token, lambda user_id: state.key_cache.api_key(state.db, user_id))
 
 
 def _page(request: Request, name: str, signed: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:

@@ -6,9 +6,10 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from feedgate.auth.models import User
@@ -49,17 +50,15 @@ def sign_in(session: Session, user_id: str, api_key: str, hours: float) -> str |
     return token
 
 
-def user_of(session: Session, token: str) -> str | None:
-    row = session.get(ConsoleSession, _hash(token))
-    return None if row is None else row.user_id
-
-
-def current(session: Session, token: str | None, api_key: str | None) -> Signed | None:
+def current(session: Session, token: str | None, api_key_of: Callable[[str], str | None]) -> Signed | None:
     """The session behind a cookie, if it has not expired and the user's key has not been rotated since."""
     if not token:
         return None
-    row = session.scalars(select(ConsoleSession).where(ConsoleSession.token_hash == _hash(token))).first()
-    if row is None or row.expires_ms < now_ms() or api_key is None or row.key_mark != key_mark(api_key):
+    row = session.get(ConsoleSession, _hash(token))
+    if row is None or row.expires_ms < now_ms():
+        return None
+    api_key = api_key_of(row.user_id)
+    if api_key is None or row.key_mark != key_mark(api_key):
         return None
     return Signed(row.user_id, row.csrf, row.token_hash)
 

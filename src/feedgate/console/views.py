@@ -2,15 +2,17 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedgate.blackouts.models import Blackout
 from feedgate.blackouts.service import serialize_blackout
+from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel, serialize_channel
 from feedgate.failover.models import FailoverEvent, FailoverGroup, serialize_event
 from feedgate.failover.service import get_group, serialize_group, visible_groups
 from feedgate.kit.time import now_ms
+from feedgate.programs.models import ScheduleWindow
 from feedgate.programs.service import program_at, serialize_tag
 from feedgate.slicers.models import Slicer
 from feedgate.webhooks.models import Webhook, WebhookDelivery
@@ -54,8 +56,6 @@ PAGE = 50
 
 def overview(session: Session, owner: str, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     """One page of the groups the user owns or is allowed into, and how many there are."""
-    from sqlalchemy import func
-
     stmt = visible_groups(owner)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     groups = session.scalars(stmt.order_by(FailoverGroup.name, FailoverGroup.id)
@@ -83,8 +83,6 @@ def channel_page(session: Session, owner: str, channel_id: str) -> dict[str, Any
     tag = program_at(session, owner, channel.id, now)
     blackouts = [serialize_blackout(session, b, include_rules=True) for b in session.scalars(
         select(Blackout).where(Blackout.channel_id == channel.id).order_by(Blackout.blackout_id))]
-    from feedgate.programs.models import ScheduleWindow
-
     windows = session.scalars(select(ScheduleWindow).where(ScheduleWindow.channel_id == channel.id,
                                                            ScheduleWindow.end_ms > now)
                               .order_by(ScheduleWindow.start_ms).limit(50)).all()
@@ -94,8 +92,6 @@ def channel_page(session: Session, owner: str, channel_id: str) -> dict[str, Any
 
 
 def channels(session: Session, owner: str) -> list[dict[str, Any]]:
-    from feedgate.channels.models import Channel
-
     return [serialize_channel(session, c) for c in session.scalars(
         select(Channel).where(Channel.owner == owner).order_by(Channel.desc, Channel.id).limit(200))]
 

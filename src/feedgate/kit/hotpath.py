@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -187,41 +187,6 @@ class JsonBodies:
                 scope = {**scope, "headers": [*(h for h in headers if h[0] != b"content-type"),
                                               (b"content-type", b"application/json")]}
         await self.app(scope, receive, send)
-
-
-MSG_PARAMS = frozenset({"page", "page_size", "order", "after", "include_deleted", "ip"})
-
-
-class MsgParams:
-    """The vendor's client puts what you give `get_params(...)` inside the signed `msg`: for a GET, read
-    paging (`page`, `page_size`, `order`, `after`, `include_deleted`) and the viewer (`ip`, `repl.cb*`)
-    from there too. The query string wins on a conflict; `msg` itself is left as sent, for the signature."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and b"msg=" in scope["query_string"] \
-                and scope["path"].startswith("/api/v4/"):
-            extra = _msg_params(scope["query_string"])
-            if extra:
-                scope = {**scope, "query_string": scope["query_string"] + b"&" + urlencode(extra).encode()}
-        await self.app(scope, receive, send)
-
-
-def _msg_params(query_string: bytes) -> dict[str, str]:
-    from feedgate.auth.signing import BadMessage, decode_msg
-
-    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    try:
-        obj = decode_msg(query.get("msg", ""))
-    except BadMessage:
-        return {}  # the signature check answers for it
-    extra = {}
-    for key, value in obj.items():
-        if (key in MSG_PARAMS or key.startswith("repl.cb")) and key not in query and value is not None:
-            extra[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return extra
 
 
 def allowed_methods(routes: list[Any], path: str) -> list[str]:

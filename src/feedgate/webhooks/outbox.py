@@ -9,25 +9,18 @@ from sqlalchemy.orm import Session
 
 from feedgate.failover.models import FailoverGroup
 from feedgate.kit.ids import new_id
-from feedgate.kit.time import now_ms
+from feedgate.kit.time import iso_ms, ms_to_datetime, now_ms
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 EVENTS = ("failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
           "no_slicer_off", "program_changed", "config", "joined", "left")
 
 
-def _iso(ms: int) -> str:
-    from datetime import UTC, datetime
-
-    from feedgate.kit.time import iso_ms
-
-    return iso_ms(datetime.fromtimestamp(ms / 1000, UTC))
-
-
 def delivery(webhook_id: str, owner: str, event: str, data: dict[str, Any], now: int) -> dict[str, Any]:
     """One outbox row; its body is what the receiver gets, byte for byte."""
     delivery_id = new_id()
-    body = json.dumps({"id": delivery_id, "type": event, "created": _iso(now), "owner": owner, "data": data},
+    created = iso_ms(ms_to_datetime(now))
+    body = json.dumps({"id": delivery_id, "type": event, "created": created, "owner": owner, "data": data},
                       separators=(",", ":"))
     return {"id": delivery_id, "webhook_id": webhook_id, "owner": owner, "event": event, "body": body,
             "created_ms": now, "state": "pending", "attempts": 0, "next_attempt_ms": now, "last_error": ""}
