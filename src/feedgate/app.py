@@ -45,6 +45,11 @@ from feedgate.settings import Settings, get_settings
 from feedgate.slicers.ingest import Ingest
 from feedgate.slicers.router import hot_heartbeat
 from feedgate.slicers.router import router as slicers_router
+from feedgate.stream.frozen import FrozenWatch
+from feedgate.stream.router import hot_playlists
+from feedgate.stream.router import router as stream_router
+from feedgate.stream.service import StreamService
+from feedgate.stream.upstream import Upstream
 from feedgate.webhooks.router import router as webhooks_router
 from feedgate.webhooks.sender import WebhookSender
 
@@ -116,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Webhooks go out from the process that leads the engine, so two instances never both send.
     sender = WebhookSender(db, lambda: engine.leadership.is_leader) if engine is not None else None
     watcher = ConfigWatcher(db, settings.config_poll_ms)
+    upstream = Upstream()
+    stream = StreamService(decisions, upstream, settings)
+    frozen = FrozenWatch(registry, health, upstream)
     watcher.listeners.append(decisions.on_version)
 
     def reload_registry(version: int) -> None:
@@ -148,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watcher.check(force=True)  # decisions and the registry are loaded before the first request
         watcher.start()
         ingest.start()
+        await upstream.start()
+        frozen.start()
         if engine is not None:
             engine.start()
         if sender is not None:
@@ -159,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sender.stop()
         if engine is not None:
             engine.stop()
+        await frozen.stop()
+        await upstream.stop()
         ingest.stop()
         watcher.stop()
         decisions.close()
@@ -176,9 +188,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.console_brake = Brake()
     app.state.engine = engine
     app.state.ingest = ingest
+    app.state.stream = stream
     install_error_handlers(app)
     app.add_middleware(SessionCloser)
-    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state)])
+    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state),
+                                              *hot_playlists(app.state)])
     app.add_middleware(MsgParams)
     app.add_middleware(HttpManners, routes=lambda: app.routes)
     app.add_middleware(JsonBodies)
@@ -195,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     viewer_api.include_router(playback_router)
     app.include_router(viewer_api)
     app.include_router(console_router)
+    app.include_router(stream_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the database answers")
     def healthz(request: Request) -> Any:

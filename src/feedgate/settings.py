@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = False
     # Webhook receivers on loopback, private or link-local addresses (your own network) are refused unless set.
     webhook_allow_private: bool = False
+    # The viewer's stream (/channel/{id}.m3u8): a blackout's `asset` alternate is this template with `{id}`
+    # filled in (a VOD playlist); slate is this URL, or the slate feedgate ships when it is not set.
+    asset_url: str | None = Field(None, pattern=r"^https?://.*\{id\}")
+    slate_url: str | None = Field(None, pattern=r"^https?://")
     geoip_db: str | None = None
     unlocated: Literal["deny", "allow"] = "deny"
     log_level: str = "info"

@@ -209,14 +209,20 @@ async def viewer_owner(
     """The owner a viewer's request speaks for: a playback token (players, edges) or msg/sig (API clients)."""
     raw: bytes = request.scope.get("query_string", b"")
     if msg is None and is_token(raw):
-        signed, token_sig, params = split_token(raw.decode("latin-1"))
-        check: SignatureCheck = request.app.state.signatures
-        owner = params.get("oid", "")
-        found, api_key = check.keys.cached(owner)
-        if not found and owner:
-            api_key = await run_in_threadpool(check.keys.api_key, check.db, owner)
-        return check_token(params, signed, token_sig, api_key, channel_id)
+        owner, _ = await token_owner(request.app.state.signatures, raw, channel_id)
+        return owner
     return await authenticated_owner(request, msg, sig)
+
+
+async def token_owner(check: SignatureCheck, raw_query: bytes, channel_id: str) -> tuple[str, dict[str, str]]:
+    """The owner a playback token speaks for, and its parameters (the `repl.cb*` viewer fields among
+    them); 401/403 naming the field. The one token check: decisions and the viewer's stream share it."""
+    signed, token_sig, params = split_token(raw_query.decode("latin-1"))
+    owner = params.get("oid", "")
+    found, api_key = check.keys.cached(owner)
+    if not found and owner:
+        api_key = await run_in_threadpool(check.keys.api_key, check.db, owner)
+    return check_token(params, signed, token_sig, api_key, channel_id), params
 
 
 ViewerOwner = Annotated[str, Depends(viewer_owner)]

@@ -10,6 +10,7 @@ from feedgate.blackouts.service import serialize_blackout
 from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel, serialize_channel
 from feedgate.failover.models import FailoverEvent, FailoverGroup, serialize_event
+from feedgate.failover.policy import SIGNALS
 from feedgate.failover.service import get_group, serialize_group, visible_groups
 from feedgate.kit.time import now_ms
 from feedgate.programs.models import ScheduleWindow
@@ -18,7 +19,6 @@ from feedgate.slicers.models import Slicer
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 STATE_NAMES = {0: "healthy", 1: "unhealthy", -1: "offline"}
-SIGNALS = ("input_loss_ms", "video_black_ms", "audio_silence_ms", "dropped_frames_pct", "upload_queue_s")
 
 
 def badge(slicer: dict[str, Any], row: Slicer | None, active: str, now: int) -> dict[str, Any]:

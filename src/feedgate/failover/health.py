@@ -27,6 +27,20 @@ class HealthTable:
     def __init__(self) -> None:
         self._rows: dict[str, Health] = {}
         self._lock = threading.Lock()
+        # Signals feedgate observes itself rather than hears (a frozen HLS playlist), by slicer key. They
+        # join the slicer's own signals in each heartbeat, so they are stored, shown and thresholded alike.
+        self._observed: dict[str, dict[str, float]] = {}
+
+    def observe(self, key: str, signals: dict[str, float] | None) -> None:
+        """Set (or, with None, clear) what this process observes about a slicer."""
+        if signals:
+            self._observed[key] = signals
+        else:
+            self._observed.pop(key, None)
+
+    def with_observed(self, key: str, signals: dict[str, float]) -> dict[str, float]:
+        observed = self._observed.get(key)
+        return {**signals, **observed} if observed else signals
 
     def beat(self, key: str, now: int, breach: str | None, timeout_ms: int) -> bool:
         """Record a heartbeat; True when it may change the slicer's state (the engine should look now)."""

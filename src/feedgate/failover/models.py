@@ -30,6 +30,8 @@ class FailoverGroup(Timestamped, Base):
     audio_silence_ms: Mapped[int] = mapped_column(Integer, default=30000)
     dropped_frames_pct: Mapped[float] = mapped_column(Float, default=20.0)
     upload_queue_s: Mapped[float] = mapped_column(Float, default=30.0)
+    # Reported once the active slicer's playlist has not advanced for 3 target durations; 0: at once.
+    playlist_stale_ms: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AllowedOwner(Base):

@@ -35,7 +35,7 @@ def health_policy(group: Any) -> HealthPolicy:
         thresholds={
             "input_loss_ms": group.input_loss_ms, "video_black_ms": group.video_black_ms,
             "audio_silence_ms": group.audio_silence_ms, "dropped_frames_pct": group.dropped_frames_pct,
-            "upload_queue_s": group.upload_queue_s,
+            "upload_queue_s": group.upload_queue_s, "playlist_stale_ms": group.playlist_stale_ms,
         },
     )
 
@@ -85,6 +85,7 @@ class Fleet:
     members: dict[str, MemberConfig] = field(default_factory=dict)  # slicers in a group, by key
     slicers: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner, slicerID) -> key, all of them
     last_heartbeat: dict[str, int | None] = field(default_factory=dict)  # key -> as stored, at load
+    hls_urls: dict[str, str] = field(default_factory=dict)  # key -> announced HLS playlist, when any
 
 
 def group_config(g: Any) -> GroupConfig:
@@ -100,7 +101,7 @@ def load_fleet(db: Database) -> Fleet:
         groups = conn.execute(select(FailoverGroup.__table__)).all()
         slicers = conn.execute(select(
             Slicer.id, Slicer.owner, Slicer.slicer_id, Slicer.failover_group_id, Slicer.order, Slicer.enabled,
-            Slicer.state, Slicer.healthy_since_ms, Slicer.blacklist_until, Slicer.last_heartbeat_ms,
+            Slicer.state, Slicer.healthy_since_ms, Slicer.blacklist_until, Slicer.last_heartbeat_ms, Slicer.hls_url,
         )).all()
     fleet = Fleet(version=version)
     for g in groups:
@@ -108,6 +109,8 @@ def load_fleet(db: Database) -> Fleet:
     for s in slicers:
         fleet.slicers[(s.owner, s.slicer_id)] = s.id
         fleet.last_heartbeat[s.id] = s.last_heartbeat_ms
+        if s.hls_url:
+            fleet.hls_urls[s.id] = s.hls_url
         group = fleet.groups.get(s.failover_group_id or "")
         if group is None:
             continue

@@ -17,6 +17,7 @@ class HealthPolicyFields(RequestBody):
     audio_silence_ms: Ms | None = None
     dropped_frames_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NUMBER] | None = None
     upload_queue_s: Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False), NUMBER] | None = None
+    playlist_stale_ms: Ms | None = None
 
 
 class GroupCreate(HealthPolicyFields):

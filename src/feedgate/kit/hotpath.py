@@ -37,7 +37,16 @@ class HotRequest:
         return client[0] if client else None
 
 
-Handler = Callable[[HotRequest], Awaitable[Any]]  # returns the JSON answer, or None to pass
+@dataclass(frozen=True)
+class HotResponse:
+    """An answer that is not JSON (a playlist), sent as is."""
+
+    body: bytes
+    content_type: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+Handler = Callable[[HotRequest], Awaitable[Any]]  # returns the JSON answer (or a HotResponse), or None to pass
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,13 @@ class HotRoutes:
                         answer = None
                     if answer is not None:
                         scope[ROUTE_LABEL] = route.template
-                        await _send_json(send, 200, answer)
+                        if isinstance(answer, HotResponse):
+                            await send({"type": "http.response.start", "status": 200, "headers": [
+                                (b"content-type", answer.content_type),
+                                (b"content-length", str(len(answer.body)).encode()), *answer.headers]})
+                            await send({"type": "http.response.body", "body": answer.body})
+                        else:
+                            await _send_json(send, 200, answer)
                         return
                 receive = _replay(body, complete, receive)
                 break

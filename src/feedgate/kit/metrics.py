@@ -22,6 +22,10 @@ HEARTBEATS_PENDING = Gauge("feedgate_heartbeats_pending", "Heartbeats waiting fo
 HEARTBEAT_FLUSH = Histogram("feedgate_heartbeat_flush_seconds", "Time of one batched heartbeat write")
 DECISIONS = Counter("feedgate_decisions_total", "Playback decisions", ["outcome"])
 MATCHER_REBUILDS = Counter("feedgate_matcher_rebuilds_total", "Rebuilds of the compiled decision state")
+UPSTREAM_FETCHES = Counter("feedgate_upstream_fetches_total", "HLS playlists fetched from sources", ["outcome"])
+RENDITION_MISMATCHES = Counter("feedgate_rendition_mismatches_total",
+                               "Sources of one channel whose renditions differ in number (first sighting each)")
+VIEWER_PLAYLISTS = Counter("feedgate_viewer_playlists_total", "HLS playlists served to viewers", ["kind"])
 MATCHER_REBUILD_SECONDS = Histogram("feedgate_matcher_rebuild_seconds", "Duration of compiled state rebuilds")
 
 

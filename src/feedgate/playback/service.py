@@ -11,7 +11,7 @@ from feedgate.geo.service import valid_ip
 from feedgate.kit.errors import bad_request, not_found
 from feedgate.kit.time import instant_ms, now_ms
 from feedgate.playback.matcher import Viewer
-from feedgate.playback.state import DecisionState, decide
+from feedgate.playback.state import ChannelPlan, DecisionState, Snapshot, decide
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,10 @@ def _viewer(state: DecisionState, zip_dma: dict[str, str], ip: str | None, cc: s
     return Viewer(ip=ip, country=country, zip=zip_value, dma=dma_value, device=device or None)
 
 
-def playback_decision(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
-                      client_host: str | None) -> dict[str, Any]:
+def viewer_for(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
+               client_host: str | None) -> tuple[Snapshot, ChannelPlan, Viewer]:
+    """The channel's compiled plan and the viewer located; 404 for another owner's channel, 400 naming
+    the parameter at fault. Shared by the decision and the viewer's stream."""
     snapshot = state.snapshot()
     plan = snapshot.channels.get(channel_id)
     if plan is None or plan.owner != owner:
@@ -56,8 +58,13 @@ def playback_decision(state: DecisionState, channel_id: str, owner: str, q: View
         raise bad_request(f"Query parameter 'repl.cbzip' is invalid: '{q.cbzip}' is not a 5-digit zip code.")
     if q.cbdma and not DMA_RE.match(q.cbdma):
         raise bad_request(f"Query parameter 'repl.cbdma' is invalid: '{q.cbdma}' is not a numeric DMA code.")
+    return snapshot, plan, _viewer(state, snapshot.zip_dma, viewer_ip, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
+
+
+def playback_decision(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
+                      client_host: str | None) -> dict[str, Any]:
+    _, plan, viewer = viewer_for(state, channel_id, owner, q, client_host)
     when = now_ms() if q.at is None else instant_ms(q.at, "at")
-    viewer = _viewer(state, snapshot.zip_dma, viewer_ip, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
     decision = decide(plan, viewer, viewer.located, when, state.allow_unlocated)
     rule = decision.rule
     if rule is None:

@@ -11,13 +11,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
-from feedgate.failover.models import FailoverGroup
+from feedgate.failover.models import FailoverEvent, FailoverGroup
 from feedgate.failover.registry import member_name
 from feedgate.geo.models import ZipDma
 from feedgate.geo.service import GeoReader
@@ -33,10 +33,18 @@ from feedgate.slicers.models import Slicer
 log = logging.getLogger("feedgate.decisions")
 
 
+SWITCH_KINDS = ("failover", "failback", "activated", "no_slicer_on", "no_slicer_off")
+HISTORY = 64  # switches kept per group: the viewer's stream needs the last day's at most
+
+
 @dataclass
 class ChannelPlan:
     owner: str
-    source: str | None = None
+    source: str | None = None  # the active member's name, "no_slicer", or None
+    group_owner: str = ""
+    # The group's recent switches, oldest first: (time ms, the source from then on), `source` at the end.
+    history: list[tuple[int, str | None]] = field(default_factory=list)
+    cuts: list[int] = field(default_factory=list)  # sorted: every instant this channel's picture may change
     tag_starts: list[int] = field(default_factory=list)
     tag_ids: list[str | None] = field(default_factory=list)
     windows: list[tuple[int, int, str]] = field(default_factory=list)  # sorted, non-overlapping
@@ -55,12 +63,20 @@ class ChannelPlan:
                 return window_id
         return tag_id
 
+    def source_at(self, at: int) -> str | None:
+        """The group's source at `at`, from its recent switches (the oldest known before them)."""
+        if not self.history or at >= self.history[-1][0]:
+            return self.source
+        i = bisect.bisect_right(self.history, at, key=lambda switch: switch[0])
+        return self.history[max(i, 1) - 1][1]
+
 
 @dataclass
 class Snapshot:
     version: int = -1
     channels: dict[str, ChannelPlan] = field(default_factory=dict)
     zip_dma: dict[str, str] = field(default_factory=dict)
+    slicer_urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner, slicerID) -> HLS playlist
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,44 @@ def load_snapshot(db: Database) -> Snapshot:
             snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = CompiledBlackout(specs,
                                                                                                       audiences)
         snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
+        snapshot.slicer_urls = {(r.owner, r.slicer_id): r.hls_url for r in session.execute(
+            select(Slicer.owner, Slicer.slicer_id, Slicer.hls_url).where(Slicer.hls_url != ""))}
+        _load_history(session, snapshot, groups)
     return snapshot
+
+
+def _load_history(session: Session, snapshot: Snapshot, groups: dict[str, FailoverGroup]) -> None:
+    """Each group's recent switches, and every channel's cut instants (its own, and those of the channels
+    its blackouts show instead), for the viewer's stream (stream/timeline.py)."""
+    ranked = select(FailoverEvent.failover_group_id, FailoverEvent.time, FailoverEvent.kind,
+                    FailoverEvent.from_slicer_id, FailoverEvent.to_slicer_id,
+                    func.row_number().over(partition_by=FailoverEvent.failover_group_id,
+                                           order_by=FailoverEvent.time.desc()).label("n")
+                    ).where(FailoverEvent.kind.in_(SWITCH_KINDS)).subquery()
+    histories: dict[str, list[tuple[int, str | None]]] = {}
+    for row in session.execute(select(ranked).where(ranked.c.n <= HISTORY).order_by(ranked.c.time)):
+        history = histories.setdefault(row.failover_group_id, [])
+        if not history:  # what was on before the oldest switch we keep
+            history.append((-1, row.from_slicer_id if row.kind != "no_slicer_off" else "no_slicer"))
+        last_slicer = next((src for _, src in reversed(history) if src not in (None, "no_slicer")), None)
+        source = {"no_slicer_on": "no_slicer", "no_slicer_off": last_slicer}.get(row.kind, row.to_slicer_id)
+        history.append((row.time, source))
+    for channel in session.execute(select(Channel.id, Channel.failover_group_id)):
+        plan = snapshot.channels[channel.id]
+        group = groups.get(channel.failover_group_id or "")
+        if group is not None:
+            plan.group_owner = group.owner
+            plan.history = histories.get(group.id, [])
+    for plan in snapshot.channels.values():
+        cuts = set(plan.tag_starts)
+        for start, end, _ in plan.windows:
+            cuts.update((start, end))
+        linked = [plan] + [snapshot.channels[rule.content_id] for blackout in plan.blackouts.values()
+                           for rule in blackout.rules if rule.content_type == "channel"
+                           and rule.content_id in snapshot.channels]
+        for other in linked:
+            cuts.update(t for t, _ in other.history if t >= 0)
+        plan.cuts = sorted(cuts)
 
 
 class DecisionState:

@@ -81,7 +81,7 @@ class Ingest:
     # The fast path ------------------------------------------------------------------------------
 
     def beat(self, owner: str, slicer_id: str, hostname: str, thumb_url: str, signals: dict[str, float],
-             group_id: str | None) -> dict[str, Any] | None:
+             group_id: str | None, hls_url: str | None = None) -> dict[str, Any] | None:
         """Record a steady-state heartbeat and answer it; None when it needs the database path.
 
         The registry may be up to one reload (0.5 s) behind an operator's change: the answer then shows
@@ -96,7 +96,10 @@ class Ingest:
         current_group = member.group_id if member is not None else None
         if group_id is not None and group_id != current_group:
             return None  # a join, or a conflict to report: the checked path
+        if hls_url is not None and hls_url != fleet.hls_urls.get(key, ""):
+            return None  # a new playlist URL is configuration: viewers' playlists are built from it
         group = fleet.groups.get(current_group) if current_group is not None else None
+        signals = self.health.with_observed(key, signals)
         breach = None
         if group is not None and member is not None:
             breach = breached_signal(signals, group.policy.thresholds)
@@ -119,6 +122,7 @@ class Ingest:
         queue it like any beat, so the next batch announces it to the other instances (NOTIFY)."""
         if group is None:
             return
+        signals = self.health.with_observed(key, signals)
         breach = breached_signal(signals, group.policy.thresholds)
         self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms)
         self._queue(key, Beat(hostname, thumb_url, signals, now_ms(), breach))

@@ -17,6 +17,7 @@ class Slicer(Timestamped, Base):
     slicer_id: Mapped[str] = mapped_column(String(100))
     hostname: Mapped[str] = mapped_column(String(255), default="")
     thumb_url: Mapped[str] = mapped_column(String(2000), default="")
+    hls_url: Mapped[str] = mapped_column(String(2000), default="")  # its HLS multivariant playlist, announced
     failover_group_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("failover_groups.id", ondelete="SET NULL"), nullable=True, index=True
     )

@@ -31,7 +31,8 @@ def _checked_heartbeat(db: Database, owner: str, slicer_id: str,
 async def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, request: Request) -> dict[str, Any]:
     ingest: Ingest = request.app.state.ingest
     signals = data.signals.model_dump(exclude_none=True)
-    fast = ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id)
+    fast = ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id,
+                       data.hls_url)
     if fast is not None:
         return fast
     db: Database = request.app.state.db
@@ -78,6 +79,7 @@ def hot_heartbeat(state: Any) -> HotRoute:
         except ValidationError:
             raise Pass from None  # the FastAPI route words the error
         signals = data.signals.model_dump(exclude_none=True)
-        return ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id)
+        return ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id,
+                           data.hls_url)
 
     return HotRoute("PUT", "/api/v4/slicers/{slicer_id}/status", handle)

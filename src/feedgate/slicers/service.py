@@ -32,8 +32,9 @@ def get_slicer(session: Session, owner: str, slicer_id: str) -> Slicer:
 def serialize_slicer(slicer: Slicer) -> dict[str, Any]:
     return {
         "@id": f"{API}/{slicer.slicer_id}", "@type": "Slicer", "id": slicer.slicer_id, "owner": slicer.owner,
-        "hostname": slicer.hostname, "failover_group_id": slicer.failover_group_id, "order": slicer.order,
-        "enabled": slicer.enabled, "status": {"state": slicer.state, "thumb_url": slicer.thumb_url},
+        "hostname": slicer.hostname, "hls_url": slicer.hls_url, "failover_group_id": slicer.failover_group_id,
+        "order": slicer.order, "enabled": slicer.enabled,
+        "status": {"state": slicer.state, "thumb_url": slicer.thumb_url},
         "blacklist_until": slicer.blacklist_until, "last_heartbeat": slicer.last_heartbeat_ms,
         "signals": slicer.signals or {}, "created": iso_ms(slicer.created), "updated": iso_ms(slicer.updated),
     }
@@ -85,6 +86,9 @@ def heartbeat(session: Session, owner: str, slicer_id: str,
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
     slicer.thumb_url = data.thumb_url
+    if data.hls_url is not None and data.hls_url != slicer.hls_url:
+        slicer.hls_url = data.hls_url
+        bump_config_version(session, "member")  # viewers' playlists are built from it
     slicer.signals = data.signals.model_dump(exclude_none=True)
     slicer.last_heartbeat_ms = now_ms()
     if created or joined:

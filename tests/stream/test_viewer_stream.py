@@ -1,0 +1,290 @@
+"""The viewer's stream, end to end with real parts: ffmpeg live HLS encoders on a local HTTP origin,
+`feedgate serve` on a real database, signed playback tokens, and ffmpeg as the viewer's HLS client."""
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from feedgate.auth.tokens import token_query
+from tests.conftest import IN_CI
+from tests.stream.media import FFMPEG, Beating, Encoder, Origin, ViewerLog, encoders, make_asset, source_of
+from tests.support import Api, Backend, PostgresServer, assert_error, started_backend, wait_for
+
+if not shutil.which("ffmpeg"):
+    if IN_CI:
+        raise RuntimeError("ffmpeg is required in CI (.ci/run installs it)")
+    pytest.skip("ffmpeg is not installed here", allow_module_level=True)
+
+FAST = {"heartbeat_timeout_ms": 1000, "clear_after_ms": 1500, "blacklist_ms": 120_000}
+
+
+class Stage:
+    """One server (with FEEDGATE_ASSET_URL pointing at the origin), two live encoders and two assets."""
+
+    def __init__(self, backend: Backend, origin: Origin, a: Encoder, b: Encoder) -> None:
+        self.backend = backend
+        self.origin = origin
+        self.a = a
+        self.b = b
+
+    @property
+    def base(self) -> str:
+        return self.backend.server.base_url
+
+    def channel_on(self, api: Api, **group: Any) -> tuple[dict, dict]:
+        g = api.make_group("G", **{**FAST, **group})
+        ch = api.make_channel("C")
+        assert api.put(f"/failover-groups/{g['id']}/channels", {"channels_ids_to_add": [ch["id"]]}).status_code == 204
+        return g, ch
+
+    def url(self, api: Api, channel_id: str, rendition: int | None = 0, **extras: str) -> str:
+        query = token_query(api.user_id, api.api_key, channel_id, extras=extras)
+        path = f"/channel/{channel_id}.m3u8" if rendition is None else f"/channel/{channel_id}/{rendition}.m3u8"
+        return f"{self.base}{path}?{query}"
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[Origin]:
+    served = Origin()
+    make_asset(served, "promo", 3, "red")
+    make_asset(served, "once", 2, "blue")
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def live(origin: Origin) -> Iterator[tuple[Encoder, Encoder]]:
+    with encoders(origin, "a", "b") as (a, b):
+        yield a, b
+
+
+def _stage(name: str, url: str, origin: Origin, live: tuple[Encoder, Encoder]) -> Iterator[Stage]:
+    with started_backend(name, url, FEEDGATE_ASSET_URL=f"{origin.url}/assets/{{id}}/index.m3u8") as backend:
+        yield Stage(backend, origin, *live)
+
+
+@pytest.fixture(scope="module")
+def stage(origin: Origin, live: tuple[Encoder, Encoder]) -> Iterator[Stage]:
+    path = Path(tempfile.mkdtemp(prefix="feedgate-stream-")) / "feedgate.db"
+    yield from _stage("sqlite", f"sqlite:///{path}", origin, live)
+
+
+@pytest.fixture(scope="module")
+def pg_stage(postgres: PostgresServer, origin: Origin, live: tuple[Encoder, Encoder]) -> Iterator[Stage]:
+    yield from _stage("postgresql", postgres.create_database(), origin, live)
+
+
+def active(api: Api, group_id: str) -> str:
+    return str(api.group(group_id)["active_slicer_id"])
+
+
+def sources_now(playlist: Any) -> list[str]:
+    return [source_of(uri) for _, _, uri in playlist.segments]
+
+
+class TestRefusals:
+    def test_tokens_are_checked_and_refusals_are_errors_not_playlists(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        _, ch = stage.channel_on(api)
+        other = api.make_channel("Other")
+        for path in (f"/channel/{ch['id']}.m3u8", f"/channel/{ch['id']}/0.m3u8"):
+            assert_error(httpx.get(stage.base + path), 401, "playback token")
+            signed = api.params()  # an API client's msg/sig is not a player's token
+            assert_error(httpx.get(stage.base + path, params=signed), 401, "playback token")
+        good = stage.url(api, ch["id"])
+        assert_error(httpx.get(good[:-4] + "0000"), 401, "'sig' does not match")
+        elsewhere = stage.url(api, other["id"]).replace(f"/channel/{other['id']}/", f"/channel/{ch['id']}/")
+        assert_error(httpx.get(elsewhere), 403, "'cid'")
+        expired = token_query(api.user_id, api.api_key, ch["id"], ttl_s=-5)
+        assert_error(httpx.get(f"{stage.base}/channel/{ch['id']}/0.m3u8?{expired}"), 401, "expired")
+        gone = token_query(api.user_id, api.api_key, "no-such-channel")
+        assert_error(httpx.get(f"{stage.base}/channel/no-such-channel.m3u8?{gone}"), 404, "no-such-channel")
+        stranger = stage.backend.new_user("stranger")
+        theirs = token_query(stranger.user_id, stranger.api_key, ch["id"])
+        assert_error(httpx.get(f"{stage.base}/channel/{ch['id']}.m3u8?{theirs}"), 404, ch["id"])
+        bad_viewer = stage.url(api, ch["id"], **{"repl.cbcc": "XX"})
+        assert_error(httpx.get(bad_viewer), 400, "repl.cbcc")
+
+    def test_multivariant_points_back_at_feedgate_with_the_token(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        g, ch = stage.channel_on(api)
+        with Beating(api, g["id"], {"enc-a": stage.a.url}):
+            wait_for(lambda: active(api, g["id"]) == "enc-a")
+            url = stage.url(api, ch["id"], rendition=None)
+            response = httpx.get(url)
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/vnd.apple.mpegurl"
+            assert "no-store" in response.headers["cache-control"] and "private" in response.headers["cache-control"]
+            lines = response.text.splitlines()
+            assert lines[0] == "#EXTM3U" and any(line.startswith("#EXT-X-STREAM-INF:BANDWIDTH=") for line in lines)
+            variants = [line for line in lines if line and not line.startswith("#")]
+            assert variants == [f"/channel/{ch['id']}/0.m3u8?{url.split('?', 1)[1]}"]
+            # The variant URI as a player resolves it; enc-a's segments from the next one after the switch.
+            media = ViewerLog(stage.base + variants[0]).until(lambda p: sources_now(p)[-1:] == ["/a"])
+            # Segments are listed by absolute URL at the source: feedgate serves playlists only.
+            assert next(uri for _, _, uri in media.segments if "/a/" in uri).startswith(stage.origin.url + "/a/r0_")
+
+
+def _failover_keeps_playing(stage: Stage) -> None:
+    api = stage.backend.new_user()
+    g, ch = stage.channel_on(api)
+    with Beating(api, g["id"], {"enc-a": stage.a.url, "enc-b": stage.b.url}) as beating:
+        wait_for(lambda: active(api, g["id"]) == "enc-a")
+        viewer = ViewerLog(stage.url(api, ch["id"]))
+        viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
+        out = Path(tempfile.mkdtemp()) / "watched.ts"
+        client = subprocess.Popen([FFMPEG, "-hide_banner", "-loglevel", "error", "-i",
+                                   stage.url(api, ch["id"], rendition=None), "-c", "copy", "-f", "mpegts", "-y",
+                                   str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: out.exists() and out.stat().st_size > 50_000, timeout=20)
+            b_before = len(stage.origin.asked("/b/r0_"))
+            beating.silent.add("enc-a")  # enc-a's heartbeats stop: the group fails over to enc-b
+            wait_for(lambda: active(api, g["id"]) == "enc-b", timeout=10)
+            switched = viewer.until(lambda p: sources_now(p)[-1:] == ["/b"])
+            assert "#EXT-X-DISCONTINUITY\n" in switched.text
+            # The HLS client plays on: it fetches the new source's segments and its output keeps growing.
+            wait_for(lambda: len(stage.origin.asked("/b/r0_")) >= b_before + 3, timeout=20)
+            size = out.stat().st_size
+            wait_for(lambda: out.stat().st_size > size + 20_000, timeout=10)
+            assert client.poll() is None, client.stderr.read().decode() if client.stderr else ""
+            # The operator activates enc-a again: another clean switch, counted.
+            beating.silent.discard("enc-a")
+            time.sleep(2)
+            assert api.put(f"/failover-groups/{g['id']}/activate_slicer", {"slicer_id": "enc-a"}).status_code == 204
+            back = viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
+            # As the window slides past the switches, the discontinuity sequence counts them: once only enc-a
+            # is listed, it is the count its segments had under the tags.
+            now_count = back.segments[-1][1]
+            assert now_count > back.discontinuity_sequence
+            slid = viewer.until(lambda p: set(sources_now(p)) == {"/a"}, timeout=30)
+            assert slid.discontinuity_sequence == now_count and "#EXT-X-DISCONTINUITY\n" not in slid.text
+            assert viewer.sources()[-3:] == ["/a", "/b", "/a"]
+            assert client.poll() is None
+        finally:
+            client.terminate()
+            client.wait(10)
+
+
+class TestContinuity:
+    def test_failover_and_activate_keep_an_hls_client_playing(self, stage: Stage) -> None:
+        _failover_keeps_playing(stage)
+
+    def test_failover_on_postgresql(self, pg_stage: Stage) -> None:
+        _failover_keeps_playing(pg_stage)
+
+    def test_slate_on_and_off(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        g, ch = stage.channel_on(api)
+        with Beating(api, g["id"], {"enc-a": stage.a.url}):
+            wait_for(lambda: active(api, g["id"]) == "enc-a")
+            viewer = ViewerLog(stage.url(api, ch["id"]))
+            viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
+            assert api.put(f"/failover-groups/{g['id']}/set_no_slicer", {"no_slicer": True}).status_code == 204
+            on_slate = viewer.until(lambda p: sources_now(p)[-1:] == ["/stream/slate"])
+            slate_uri = on_slate.segments[-1][2]
+            assert slate_uri.startswith("/stream/slate/")  # the slate feedgate ships, served by feedgate
+            segment = httpx.get(stage.base + slate_uri)
+            assert segment.status_code == 200 and segment.content[:1] == b"\x47"  # MPEG-TS sync byte
+            assert api.put(f"/failover-groups/{g['id']}/set_no_slicer", {"no_slicer": False}).status_code == 204
+            viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
+            assert viewer.sources()[-3:] == ["/a", "/stream/slate", "/a"]
+
+    def test_a_channel_with_no_slicer_gets_slate(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        ch = api.make_channel("Idle")
+        playlist = ViewerLog(stage.url(api, ch["id"])).poll()
+        assert set(sources_now(playlist)) == {"/stream/slate"}
+        assert playlist.segments and playlist.sequence > 1_700_000_000  # numbered by program date-time
+
+
+class TestBlackouts:
+    def _setup(self, stage: Stage, api: Api) -> tuple[dict, dict]:
+        g, ch = stage.channel_on(api)
+        g2 = api.make_group("G2", **FAST)
+        other = api.make_channel("Other")
+        assert api.put(f"/failover-groups/{g2['id']}/channels",
+                       {"channels_ids_to_add": [other["id"]]}).status_code == 204
+        rules = []
+        for desc, audience, content in (
+            ("de", {"country_codes": ["DE"]}, {"alternate_content_type": "slicer", "alternate_content_id": "enc-b"}),
+            ("ca", {"country_codes": ["CA"]}, {"alternate_content_type": "channel",
+                                               "alternate_content_id": other["id"]}),
+            ("fr", {"country_codes": ["FR"]}, {"alternate_content_type": "asset", "alternate_content_id": "promo",
+                                               "alternate_content_loop": True}),
+            ("es", {"country_codes": ["ES"]}, {"alternate_content_type": "asset", "alternate_content_id": "once",
+                                               "alternate_content_loop": False}),
+            ("us", {"country_codes": ["US"]}, {"alternate_content_type": "slate"}),
+        ):
+            aud = api.post("/audiences", {"desc": desc, **audience}).json()
+            rule = api.post("/rules", {"desc": desc, "audience": aud["id"], **content})
+            assert rule.status_code == 201, rule.text
+            rules.append(rule.json()["id"])
+        assert api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "GAME", "rules": rules}).status_code == 201
+        return {"g": g, "g2": g2}, ch
+
+    def test_each_kind_of_alternate_and_the_switch_back(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        groups, ch = self._setup(stage, api)
+        with Beating(api, groups["g"]["id"], {"enc-a": stage.a.url}), \
+                Beating(api, groups["g2"]["id"], {"enc-b": stage.b.url}):
+            wait_for(lambda: active(api, groups["g"]["id"]) == "enc-a"
+                     and active(api, groups["g2"]["id"]) == "enc-b")
+            viewers = {cc: ViewerLog(stage.url(api, ch["id"], **{"repl.cbcc": cc}))
+                       for cc in ("DE", "CA", "FR", "ES", "US", "GB")}
+            for viewer in viewers.values():
+                viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
+            assert api.put(f"/channels/{ch['id']}/program", {"blackout_id": "GAME"}).status_code == 200
+            expect = {"DE": "/b", "CA": "/b", "FR": "/assets/promo", "ES": "/assets/once", "US": "/stream/slate"}
+            for cc, source in expect.items():
+                viewers[cc].until(lambda p, source=source: sources_now(p)[-1:] == [source])
+            # Not in any audience: the channel itself, untouched (the slate before the group had a slicer aside).
+            gb = viewers["GB"].poll()
+            assert sources_now(gb)[-1] == "/a" and set(viewers["GB"].sources()) <= {"/a", "/stream/slate"}
+            # The looping asset (3 s) plays again and again, each pass a discontinuity; the one that does not
+            # loop (2 s) gives way to the slate.
+            promo = viewers["FR"].until(lambda p: sources_now(p).count("/assets/promo") >= 5, timeout=15)
+            names = [uri.rsplit("/", 1)[1] for _, _, uri in promo.segments if "/promo/" in uri]
+            passes = ["r0_000.ts", "r0_001.ts", "r0_002.ts"] * 3
+            assert any(names[:4] == passes[i:i + 4] for i in range(3)), names
+            viewers["ES"].until(lambda p: sources_now(p)[-1:] == ["/stream/slate"], timeout=10)
+            assert viewers["ES"].sources()[-3:] == ["/a", "/assets/once", "/stream/slate"]
+            # The program ends: everyone is back on the channel at the next segment, with a discontinuity.
+            assert api.put(f"/channels/{ch['id']}/program", {"blackout_id": None}).status_code == 200
+            for cc in expect:
+                viewers[cc].until(lambda p: sources_now(p)[-1:] == ["/a"])
+                assert viewers[cc].sources()[-1] == "/a"
+            # The decision endpoint and the stream agree for the same token.
+            decision = httpx.get(stage.url(api, ch["id"], **{"repl.cbcc": "DE"}).replace(
+                f"/channel/{ch['id']}/0.m3u8", f"/api/v4/channels/{ch['id']}/playback")).json()
+            assert decision["blacked_out"] is False
+
+
+class TestFrozenOutput:
+    def test_a_frozen_playlist_fails_the_group_over(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        g, ch = stage.channel_on(api)
+        with encoders(stage.origin, "frozen") as (frozen,), \
+                Beating(api, g["id"], {"enc-f": frozen.url, "enc-b": stage.b.url}):
+            wait_for(lambda: active(api, g["id"]) == "enc-f")
+            viewer = ViewerLog(stage.url(api, ch["id"]))
+            viewer.until(lambda p: sources_now(p)[-1:] == ["/frozen"])
+            frozen.freeze()  # heartbeats go on; the playlist stops advancing
+            started = time.monotonic()
+            wait_for(lambda: active(api, g["id"]) == "enc-b", timeout=15)
+            took = time.monotonic() - started
+            events = api.get(f"/failover-groups/{g['id']}/events").json()["items"]
+            failover = next(e for e in events if e["kind"] == "failover" and e["to_slicer_id"] == "enc-b")
+            assert "playlist_stale_ms" in failover["reason"], failover
+            signals = api.get("/slicers/enc-f").json()["signals"]
+            assert signals.get("playlist_stale_ms", 0) >= 3000, signals  # 3 target durations of 1 s
+            assert took < 12
+            viewer.until(lambda p: sources_now(p)[-1:] == ["/b"])
+            frozen.thaw()
