@@ -228,6 +228,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Swagger UI from the installed package (swagger-ui-py ships swagger-ui-dist with its licence), not a
     # CDN: /docs works on a network with no way out, as broadcast facilities often are.
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
+    # hls.js for the console's watch page, shipped in the package with its licence (console/static/README).
+    app.mount("/console/static", StaticFiles(directory=str(Path(__file__).parent / "console" / "static")),
+              name="console-static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -228,7 +228,8 @@ def test_the_pages_fit_a_phone(console: Backend, browser: Any) -> None:
     try:
         sign_in(page, api)
         page.wait_for_url(re.compile(r"/console$"))
-        for path in ("/console", f"/console/groups/{g['id']}", f"/console/channels/{ch['id']}"):
+        for path in ("/console", f"/console/groups/{g['id']}", f"/console/channels/{ch['id']}",
+                     f"/console/channels/{ch['id']}/watch"):
             page.goto(api.base_url + path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path} is {overflow} px wider than the phone"

@@ -24,6 +24,9 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
                  interval_ms: int = typer.Option(1000, "--interval-ms", min=50),
                  probe: str | None = typer.Option(None, "--probe", help="Live Slicer status URL (JSON)."),
                  hostname: str = typer.Option(os.uname().nodename, "--hostname"),
+                 hls_url: str | None = typer.Option(None, "--hls-url",
+                                                    help="The slicer's HLS multivariant playlist (viewers are "
+                                                         "served from it: /channel/{id}.m3u8)."),
                  count: int = typer.Option(0, "--count", help="Stop after N heartbeats (0: until Ctrl-C).")) -> None:
     """Heartbeat for one slicer, with signals from --probe or synthetic ones (all clear)."""
     last_ok = int(time.time() * 1000)
@@ -36,7 +39,7 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
                     signals, ok = probe_signals(probe, last_ok)
                     if ok:
                         last_ok = int(time.time() * 1000)
-                answer = c.heartbeat(slicer_id, hostname, group, signals)
+                answer = c.heartbeat(slicer_id, hostname, group, signals, hls_url=hls_url)
                 sent += 1
                 console.print(f"{slicer_id}: role={answer.role} interval={answer.heartbeat_interval_ms}ms "
                               f"signals={signals}", highlight=False)
@@ -49,6 +52,8 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
 def simulate(groups: int = typer.Option(1, "--groups", min=1), slicers_per_group: int = typer.Option(3,
              "--slicers-per-group", min=1), interval_ms: int = typer.Option(1000, "--interval-ms", min=50),
              heartbeat_timeout_ms: int = typer.Option(3000, "--heartbeat-timeout-ms", min=100),
+             hls_url: str | None = typer.Option(None, "--hls-url", help="Each slicer's HLS playlist: a template "
+                                                "with {slicer}, {group} and {index} (its place in its group)."),
              duration: float | None = typer.Option(None, "--duration", help="Seconds; default until quit.")) -> None:
     """Drive many simulated slicers. Type `kill G S`, `revive G S`, `status` or `quit` (G, S from 0)."""
     with client() as c:
@@ -57,7 +62,9 @@ def simulate(groups: int = typer.Option(1, "--groups", min=1), slicers_per_group
         tag = secrets.token_hex(2)
         for gi, g in enumerate(made):
             for si in range(slicers_per_group):
-                fleet.add(f"sim{tag}-g{gi}-s{si}", g.id)
+                slicer_id = f"sim{tag}-g{gi}-s{si}"
+                url = hls_url.format(slicer=slicer_id, group=gi, index=si) if hls_url else None
+                fleet.add(slicer_id, g.id, url)
         console.print(f"{groups} groups x {slicers_per_group} slicers heartbeating every {interval_ms} ms")
         if duration is not None:
             asyncio.run(fleet.run(duration))

@@ -25,6 +25,7 @@ class SimulatedSlicer:
     group_id: str | None
     alive: bool = True
     signals: dict[str, float] = field(default_factory=dict)
+    hls_url: str | None = None
     last_sent_ms: int = 0
     role: str = "?"
     sent: int = 0
@@ -46,8 +47,8 @@ class Fleet:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def add(self, slicer_id: str, group_id: str | None) -> SimulatedSlicer:
-        slicer = SimulatedSlicer(slicer_id, group_id)
+    def add(self, slicer_id: str, group_id: str | None, hls_url: str | None = None) -> SimulatedSlicer:
+        slicer = SimulatedSlicer(slicer_id, group_id, hls_url=hls_url)
         self.slicers[slicer_id] = slicer
         return slicer
 
@@ -57,6 +58,8 @@ class Fleet:
         body: dict[str, Any] = {"hostname": f"{slicer.slicer_id}.sim", "signals": slicer.signals}
         if slicer.group_id:
             body["failover_group_id"] = slicer.group_id
+        if slicer.hls_url:
+            body["hls_url"] = slicer.hls_url
         slicer.last_sent_ms = int(time.time() * 1000)
         path = f"/api/v4/slicers/{slicer.slicer_id}/status"
         content = json.dumps(body).encode()

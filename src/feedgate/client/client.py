@@ -140,10 +140,11 @@ class FeedgateClient:
 
     # -- slicers ---------------------------------------------------------------------------------
     def heartbeat(self, slicer_id: str, hostname: str, failover_group_id: str | None = None,
-                  signals: dict[str, float] | None = None, thumb_url: str | None = None) -> m.HeartbeatAnswer:
+                  signals: dict[str, float] | None = None, thumb_url: str | None = None,
+                  hls_url: str | None = None) -> m.HeartbeatAnswer:
         body = self.request("PUT", f"/slicers/{slicer_id}/status", _drop_none(
             {"hostname": hostname, "failover_group_id": failover_group_id, "signals": signals,
-             "thumb_url": thumb_url}))
+             "thumb_url": thumb_url, "hls_url": hls_url}))
         return m.HeartbeatAnswer.model_validate(body)
 
     def list_slicers(self) -> list[m.Slicer]:

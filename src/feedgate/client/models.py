@@ -81,6 +81,7 @@ class Slicer(Resource):
     id: str
     owner: str
     hostname: str
+    hls_url: str = ""
     failover_group_id: str | None
     order: int
     enabled: bool

@@ -6,12 +6,15 @@ import hmac
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from feedgate.auth.dependencies import token_owner
+from feedgate.auth.tokens import token_query
 from feedgate.console import sessions, views
 from feedgate.console.sessions import COOKIE, Signed
 from feedgate.failover import service as failover
@@ -21,9 +24,11 @@ from feedgate.kit.time import iso_ms, ms_to_datetime
 from feedgate.playback.service import ViewerQuery, playback_decision
 from feedgate.programs import service as programs
 from feedgate.programs.schemas import ProgramStart
+from feedgate.stream.service import TOKEN_VIEWER
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+WATCH_TOKEN_S = 4 * 3600  # the watch page's own playback token
 templates.env.filters["when"] = lambda ms: iso_ms(ms_to_datetime(ms)) if ms else "never"
 ACTIONS = {"activate": "Activate slicer {slicer} (it goes on air for every channel of the group)",
            "slate_on": "Put the group on slate (no slicer on air)",
@@ -216,6 +221,52 @@ def simulate(request: Request, channel_id: str, ip: str = "", country: str = "",
     except FeedgateError as error:
         decision = error
     return _page(request, "channel.html", signed, view=view, viewer=viewer, decision=decision)
+
+
+WATCH_FIELDS = {"country": "repl.cbcc", "zip": "repl.cbzip", "dma": "repl.cbdma", "device": "repl.cbdevice",
+                "ip": "repl.cbip"}
+
+
+@router.get("/channels/{channel_id}/watch")
+def watch(request: Request, channel_id: str, country: str = "", zip: str = "", dma: str = "", device: str = "",
+          ip: str = "") -> Response:
+    """The channel as a viewer sees it (hls.js on /channel/{id}.m3u8), with what is on air beside it."""
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect()
+    state = request.app.state
+    try:
+        with state.db.read_sessions() as session:
+            view = views.channel_page(session, signed.user_id, channel_id)
+    except FeedgateError as error:
+        return _error(request, signed, error)
+    viewer = {"country": country, "zip": zip, "dma": dma, "device": device, "ip": ip}
+    extras = {WATCH_FIELDS[name]: value.strip()[:64] for name, value in viewer.items() if value.strip()}
+    api_key = state.key_cache.api_key(state.db, signed.user_id)
+    query = token_query(signed.user_id, api_key or "", view["channel"]["id"], ttl_s=WATCH_TOKEN_S, extras=extras)
+    return _page(request, "watch.html", signed, view=view, viewer=viewer, query=query,
+                 playlist=f"/channel/{quote(view['channel']['id'], safe='')}.m3u8?{query}")
+
+
+@router.get("/channels/{channel_id}/watch/now")
+async def watching_now(request: Request, channel_id: str, t: str = "") -> Response:
+    """What the watch page shows beside the picture: the source on air for this viewer and the decision."""
+    signed = await run_in_threadpool(_signed, request)
+    if signed is None:
+        return Response("sign in first", status_code=401)
+    state = request.app.state
+    try:
+        owner, params = await token_owner(state.signatures, t.encode("latin-1"), channel_id)
+        if owner != signed.user_id:
+            raise FeedgateError(403, "This playback token is another user's.")
+        watching = state.stream.watching(channel_id, owner, params, None)
+        query = ViewerQuery(**{field: params[name] for name, field in TOKEN_VIEWER.items() if params.get(name)})
+        decision = playback_decision(state.decisions, channel_id, owner, query, None)
+    except FeedgateError as error:
+        return Response(json.dumps(error.body()), status_code=error.status, media_type="application/json")
+    body = {"source": state.stream.now_playing(watching), "active_slicer": watching.plan.source,
+            "decision": decision}
+    return Response(json.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/stream")
