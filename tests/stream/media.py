@@ -2,7 +2,6 @@
 records what it serves, ffmpeg as an HLS client, and a slicer that keeps heartbeating."""
 
 import contextlib
-import http.server
 import shutil
 import signal
 import subprocess
@@ -13,49 +12,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support import Api, free_port
+from feedgate.cli.video import Origin as DemoOrigin
+from feedgate.cli.video import hls_command
+from tests.support import Api
 
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
 
 
-class Origin:
-    """A directory served over HTTP from a thread, remembering every path asked for."""
+class Origin(DemoOrigin):
+    """The demo's origin on a fresh temporary directory, remembering every path asked for."""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="feedgate-origin-"))
-        self.requests: list[str] = []
-        origin = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, directory=str(origin.root), **kwargs)
-
-            def do_GET(self) -> None:
-                origin.requests.append(self.path)
-                super().do_GET()
-
-            def end_headers(self) -> None:
-                self.send_header("Access-Control-Allow-Origin", "*")  # hls.js in the console fetches segments
-                self.send_header("Cache-Control", "no-cache")
-                super().end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(Path(tempfile.mkdtemp(prefix="feedgate-origin-")))
 
     def asked(self, prefix: str) -> list[str]:
         return [p for p in list(self.requests) if p.startswith(prefix)]
 
     def close(self) -> None:
-        self.server.shutdown()
+        super().close()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -67,22 +41,7 @@ class Encoder:
         self.name = name
         self.dir = origin.root / name
         self.dir.mkdir(parents=True, exist_ok=True)
-        video = f"{pattern}=size=320x180:rate=15"
-        cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video,
-               "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
-        maps: list[str] = []
-        stream_map = []
-        for i in range(renditions):
-            maps += ["-map", "0:v", "-map", "1:a"]
-            stream_map.append(f"v:{i},a:{i}")
-        cmd += [*maps, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-                "-profile:v", "baseline", "-g", "15", "-keyint_min", "15", "-sc_threshold", "0",
-                "-b:v", "200k", "-c:a", "aac", "-b:a", "48k", "-ac", "2",
-                "-f", "hls", "-hls_time", "1", "-hls_list_size", "12",
-                "-hls_flags", "delete_segments+program_date_time+independent_segments",
-                "-hls_delete_threshold", "60", "-master_pl_name", "index.m3u8",
-                "-var_stream_map", " ".join(stream_map), "-hls_segment_filename",
-                str(self.dir / "r%v_%05d.ts"), str(self.dir / "r%v.m3u8")]
+        cmd = hls_command(FFMPEG, self.dir, pattern, renditions)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     @property
@@ -164,14 +123,7 @@ def make_asset(origin: Origin, name: str, seconds: int = 3, color: str = "red") 
     """A VOD HLS asset (1 s segments) under origin/assets/<name>/; returns its multivariant URL."""
     out = origin.root / "assets" / name
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    f"color=c={color}:size=320x180:rate=15", "-f", "lavfi", "-i",
-                    "sine=frequency=880:sample_rate=48000",
-                    "-t", str(seconds), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
-                    "-pix_fmt", "yuv420p", "-profile:v", "baseline", "-g", "15", "-keyint_min", "15",
-                    "-sc_threshold", "0", "-c:a", "aac", "-ac", "2", "-f", "hls", "-hls_time", "1",
-                    "-hls_playlist_type", "vod", "-master_pl_name", "index.m3u8", "-var_stream_map", "v:0,a:0",
-                    "-hls_segment_filename", str(out / "r%v_%03d.ts"), str(out / "r%v.m3u8")], check=True)
+    subprocess.run(hls_command(FFMPEG, out, f"color=c={color}", vod_seconds=seconds), check=True)
     return f"{origin.url}/assets/{name}/index.m3u8"
 
 

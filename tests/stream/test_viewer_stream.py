@@ -182,7 +182,7 @@ class TestBlackouts:
             # loop (2 s) gives way to the slate.
             promo = viewers["FR"].until(lambda p: sources_now(p).count("/assets/promo") >= 5, timeout=15)
             names = [uri.rsplit("/", 1)[1] for _, _, uri in promo.segments if "/promo/" in uri]
-            passes = ["r0_000.ts", "r0_001.ts", "r0_002.ts"] * 3
+            passes = ["r0_00000.ts", "r0_00001.ts", "r0_00002.ts"] * 3
             assert any(names[:4] == passes[i:i + 4] for i in range(3)), names
             viewers["ES"].until(lambda p: sources_now(p)[-1:] == ["/stream/slate"], timeout=10)
             assert viewers["ES"].sources()[-3:] == ["/a", "/assets/once", "/stream/slate"]

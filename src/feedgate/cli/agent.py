@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from rich.live import Live
 
 from feedgate.cli.fleet import Fleet, probe_signals
 from feedgate.cli.output import client, console, err, events_table, friendly, group_panel
+from feedgate.cli.video import Origin, start_encoders
 from feedgate.client import FeedgateClient
 
 
@@ -112,12 +114,18 @@ def _start_demo_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str,
     return proc, f"http://127.0.0.1:{port}", user["user_id"], user["api_key"]
 
 
-def demo(duration: float | None = typer.Option(None, "--duration", help="Stop after N seconds (default: Ctrl-C).")
-         ) -> None:
+def demo(duration: float | None = typer.Option(None, "--duration", help="Stop after N seconds (default: Ctrl-C)."),
+         video: bool = typer.Option(False, "--video", help="Two ffmpeg test encoders behind the slicers: watch the "
+                                    "failover in the console (needs ffmpeg).")) -> None:
     """A temporary server, three simulated slicers, a failover and a failback, live in the terminal."""
+    if video and shutil.which("ffmpeg") is None:
+        err.print("error: --video needs ffmpeg (apt-get install ffmpeg)")
+        raise typer.Exit(1)
     folder = Path(tempfile.mkdtemp(prefix="feedgate-demo-"))
     proc, url, user_id, api_key = _start_demo_server(folder)
     fleet: Fleet | None = None
+    origin: Origin | None = None
+    encoders: list[subprocess.Popen[bytes]] = []
     try:
         c = FeedgateClient(url, user_id, api_key)
         for _ in range(100):
@@ -131,11 +139,24 @@ def demo(duration: float | None = typer.Option(None, "--duration", help="Stop af
         channel = c.create_channel("Demo channel")
         c.change_channels(group.id, add=[channel.id])
         fleet = Fleet(url, user_id, api_key, interval_ms=250)
+        hls: dict[str, str] = {}
+        if video:
+            media = folder / "media"
+            media.mkdir()
+            origin = Origin(media)
+            encoders = start_encoders(media, ["primary", "backup-1"])
+            hls = {name: f"{origin.url}/{name}/index.m3u8" for name in ("primary", "backup-1")}
+            time.sleep(4)  # a few segments published before the slicers announce them
         for name in ("primary", "backup-1", "backup-2"):
-            fleet.add(name, group.id)
+            fleet.add(name, group.id, hls.get(name))
         fleet.start_background()
         script = [(3.0, "primary", False, "stopping primary's heartbeats"),
                   (9.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
+        if video:
+            console.print(f"Watch it: {url}/console/channels/{channel.id}/watch\n"
+                          f"  sign in with user ID {user_id} and API key {api_key}")
+            script = [(30.0, "primary", False, "stopping primary's heartbeats: the picture goes to backup-1"),
+                      (60.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
         note = "all three slicers heartbeating"
         started = time.monotonic()
         with Live(console=console, refresh_per_second=4) as live:
@@ -153,6 +174,10 @@ def demo(duration: float | None = typer.Option(None, "--duration", help="Stop af
     finally:
         if fleet is not None:
             fleet.stop()
+        for encoder in encoders:
+            encoder.terminate()
+        if origin is not None:
+            origin.close()
         proc.terminate()
         proc.wait(10)
     console.print("demo stopped")
