@@ -191,12 +191,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stream = stream
     install_error_handlers(app)
     app.add_middleware(SessionCloser)
-    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state),
-                                              *hot_playlists(app.state)])
+    app.add_middleware(HotRoutes, routes=[hot_heartbeat(app.state), hot_playback(app.state)])
     app.add_middleware(MsgParams)
     app.add_middleware(HttpManners, routes=lambda: app.routes)
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit)
+    # Viewers' playlists are GETs with a token and no body: nothing the layers above do concerns them.
+    app.add_middleware(HotRoutes, routes=hot_playlists(app.state))
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])

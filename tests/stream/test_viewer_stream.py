@@ -60,6 +60,15 @@ class TestRefusals:
             media = ViewerLog(stage.base + variants[0]).until(lambda p: sources_now(p)[-1:] == ["/a"])
             # Segments are listed by absolute URL at the source: feedgate serves playlists only.
             assert next(uri for _, _, uri in media.segments if "/a/" in uri).startswith(stage.origin.url + "/a/r0_")
+            # A rendition the source does not have (it has one): its last, logged once and counted, never an error.
+            def mismatches() -> float:
+                metrics = httpx.get(stage.base + "/metrics").text
+                return sum(float(line.split()[-1]) for line in metrics.splitlines()
+                           if line.startswith("feedgate_rendition_mismatches_total"))
+            before = mismatches()
+            second = ViewerLog(stage.base + variants[0].replace("/0.m3u8?", "/1.m3u8?")).poll()
+            assert "/a/r0_" in "".join(uri for _, _, uri in second.segments)
+            assert mismatches() == before + 1
 
 
 def _failover_keeps_playing(stage: Stage) -> None:
@@ -71,7 +80,8 @@ def _failover_keeps_playing(stage: Stage) -> None:
         viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
         out = Path(tempfile.mkdtemp()) / "watched.ts"
         client = subprocess.Popen([FFMPEG, "-hide_banner", "-loglevel", "error", "-i",
-                                   stage.url(api, ch["id"], rendition=None), "-c", "copy", "-f", "mpegts", "-y",
+                                   stage.url(api, ch["id"], rendition=None), "-c", "copy", "-f", "mpegts",
+                                   "-flush_packets", "1", "-y",
                                    str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             wait_for(lambda: out.exists() and out.stat().st_size > 50_000, timeout=20)

@@ -24,8 +24,8 @@ def hls_command(ffmpeg: str, out: Path, picture: str = "testsrc2", renditions: i
         kind = ["-hls_list_size", "12", "-hls_flags", "delete_segments+program_date_time+independent_segments",
                 "-hls_delete_threshold", "60"]
     else:
-        timing = ["-f", "lavfi", "-i", source, "-t", str(vod_seconds)]
-        kind = ["-hls_playlist_type", "vod"]
+        timing = ["-f", "lavfi", "-i", source]
+        kind = ["-t", str(vod_seconds), "-hls_playlist_type", "vod"]  # -t here: an output option, for both inputs
     return [ffmpeg, "-hide_banner", "-loglevel", "error", *timing,
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", *maps,
             "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",

@@ -25,8 +25,15 @@ ROUTE_LABEL = "feedgate.route"  # scope key: the route template, for metrics
 class HotRequest:
     scope: Scope
     path_params: dict[str, str]
-    query: dict[str, str]
     body: bytes
+    _query: dict[str, str] | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string's parameters, parsed when first asked (a token route never asks)."""
+        if self._query is None:
+            self._query = dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))
+        return self._query
 
     async def read_body(self) -> bytes:
         return self.body
@@ -85,9 +92,8 @@ class HotRoutes:
                     continue
                 body, complete = await _read_body(receive, self.body_limit)
                 if complete:
-                    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
                     try:
-                        answer = await route.handler(HotRequest(scope, match.groupdict(), query, body))
+                        answer = await route.handler(HotRequest(scope, match.groupdict(), body))
                     except FeedgateError as exc:
                         scope[ROUTE_LABEL] = route.template
                         await _send_json(send, exc.status, exc.body())
@@ -159,7 +165,9 @@ class BodyLimit:
             if length is not None and (not length.isdigit() or int(length) > self.limit):
                 await _send_json(send, 413, self._error().body())
                 return
-            if length is None:  # chunked: count as it arrives; past the limit, answer 413 and drop the rest
+            if length is None and any(name == b"transfer-encoding" for name, _ in scope["headers"]):
+                # Chunked: count as it arrives; past the limit, answer 413 and drop the rest. (Neither header:
+                # no body at all, as for every GET.)
                 await self._counted(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -157,7 +157,9 @@ def render_media(placed: list[Placed]) -> str:
     for item in placed:
         segment = item.segment
         if previous is not None and item.cc != previous.cc:
-            lines.append("#EXT-X-DISCONTINUITY")
+            # One tag per step: a stretch that left no segment in view (a blip shorter than a segment)
+            # still counts, so every segment's count is the same in every playlist that lists it.
+            lines += ["#EXT-X-DISCONTINUITY"] * max(1, item.cc - previous.cc)
         if segment.key != key:
             lines.append(segment.key or "#EXT-X-KEY:METHOD=NONE")
             key = segment.key

@@ -8,6 +8,7 @@ segment must last at least a second), which rises across any switch of source an
 every instance. docs/design.md has the whole scheme.
 """
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -70,7 +71,7 @@ class StreamService:
 
     def pieces(self, w: Watching, now: int) -> list[Piece]:
         """Today's pieces for this viewer, cached until the configuration or the set of past cuts moves."""
-        passed = sum(1 for cut in w.plan.cuts if cut <= now)
+        passed = bisect.bisect_right(w.plan.cuts, now)
         key = (w.snapshot.version, w.channel_id, w.viewer, now // 86_400_000, passed)
         found = self._pieces.get(key)
         if found is None:
@@ -123,14 +124,18 @@ class StreamService:
                         continue
                     candidates.append((start, run.unit, media.sequence + i, run.cc, segment))
                 continue
-            at = run.start  # one pass of a VOD source, laid on the clock from the start of the pass
+            # One pass of a VOD source, laid on the clock from the start of the pass. A segment is listed
+            # from its start (the files exist): a live segment after it can then never be listed first.
+            at = run.start
             for i, segment in enumerate(media.segments):
-                if (run.end is not None and at >= run.end) or at + segment.duration_ms > now:
+                if (run.end is not None and at >= run.end) or at > now:
                     break
                 if at + segment.duration_ms > since:
                     candidates.append((at, run.unit, run.k * len(media.segments) + i, run.cc, segment))
                 at += segment.duration_ms
-        candidates.sort(key=lambda c: (c[0], c[1]))
+        # In timeline order: unit by unit (a live source's first segment may start before the cut that
+        # began its unit, and must still come after the unit before), then by time within a unit.
+        candidates.sort(key=lambda c: (c[1], c[0]))
         # Renditions share the numbering: a source's renditions number their segments alike.
         text = render_media(self._numbered((w.channel_id, key[2]), candidates, now))
         if len(self._rendered) >= PIECES_CACHED:
@@ -175,7 +180,7 @@ class StreamService:
                     numbering.closed[before] = follows
             number = local + offset
             if number > numbering.closed.get(unit, number) or (listed and number <= listed[-1].number):
-                continue  # overlap at a cut: the earlier segment keeps the number
+                continue  # a late segment of a unit already followed by another: its number is taken
             if listed and number != listed[-1].number + 1:
                 listed = []  # the source skipped numbers: list from here (HLS numbers are consecutive)
             numbering.last[unit] = max(numbering.last.get(unit, local), local)

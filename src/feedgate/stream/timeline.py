@@ -122,7 +122,7 @@ def runs(found: list[Piece], now: int, durations: dict[str, int], slate: Source,
         # A looping VOD source: one run per pass, each a discontinuity (its timestamps start again).
         first_pass = (counted_from - start) // length
         last_pass = max(first_pass, (stop - start - 1) // length) if stop > start else first_pass
-        for k in range(first_pass, last_pass + 1):
+        for k in range(max(first_pass, (max(since, start) - start) // length), last_pass + 1):  # those in view
             pass_start = start + k * length
             pass_end = pass_start + length if end is None else min(pass_start + length, end)
             if pass_end > since and (end is None or pass_start < end):
