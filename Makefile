@@ -27,11 +27,13 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-bench: install  # about 5 minutes; bench-fleet adds the 5-minute fleet runs (about 15 minutes)
+bench: install  # about 9 minutes; bench-fleet adds the 5-minute fleet runs (about 15 minutes)
 	$(BIN)/python benchmarks/heartbeats.py
 	$(BIN)/python benchmarks/heartbeats.py --postgres --instances 2
 	$(BIN)/python benchmarks/engine_tick.py
 	$(BIN)/python benchmarks/decisions.py
+	$(BIN)/python benchmarks/viewer_stream.py
+	$(BIN)/python benchmarks/viewer_stream.py --workers 2 --viewers 5000,10000
 	$(BIN)/python benchmarks/failover_latency.py --slicers 2000 --minutes 1
 
 bench-fleet: install

@@ -1,7 +1,9 @@
 """The viewer's stream, end to end with real parts: ffmpeg live HLS encoders on a local HTTP origin,
 `feedgate serve` on a real database, signed playback tokens, and ffmpeg as the viewer's HLS client."""
 
+import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 import httpx
 
 from feedgate.auth.tokens import token_query
+from feedgate.client import FeedgateClient
 from tests.stream.conftest import FAST, Stage, active
 from tests.stream.media import FFMPEG, Beating, ViewerLog, encoders, source_of
 from tests.support import Api, assert_error, wait_for
@@ -41,6 +44,19 @@ class TestRefusals:
         assert_error(httpx.get(f"{stage.base}/channel/{ch['id']}.m3u8?{theirs}"), 404, ch["id"])
         bad_viewer = stage.url(api, ch["id"], **{"repl.cbcc": "XX"})
         assert_error(httpx.get(bad_viewer), 400, "repl.cbcc")
+
+    def test_the_client_and_cli_hand_out_the_playlist_url(self, stage: Stage) -> None:
+        api = stage.backend.new_user()
+        ch = api.make_channel("Handed out")
+        with FeedgateClient(stage.base, api.user_id, api.api_key) as client:
+            url = client.playback_url(ch["id"], ttl=60, country="CA", hls=True)
+        assert url.startswith(f"{stage.base}/channel/{ch['id']}.m3u8?tc=1&") and "repl.cbcc=CA" in url
+        assert httpx.get(url).text.startswith("#EXTM3U")
+        env = {**os.environ, "FEEDGATE_URL": stage.base, "FEEDGATE_USER_ID": api.user_id,
+               "FEEDGATE_API_KEY": api.api_key}
+        cli = subprocess.run([str(Path(sys.executable).parent / "feedgate"), "playback-url", ch["id"], "--hls"],
+                             env=env, capture_output=True, text=True, check=True).stdout.strip()
+        assert httpx.get(cli).status_code == 200 and "/channel/" in cli
 
     def test_multivariant_points_back_at_feedgate_with_the_token(self, stage: Stage) -> None:
         api = stage.backend.new_user()

@@ -424,11 +424,13 @@ def playback(channel_id: str, ip: str | None = None, country: str | None = None,
 @friendly
 def playback_url(channel_id: str, ttl: int = typer.Option(600, "--ttl", min=1, help="Seconds the URL stays valid."),
                  ip: str | None = None, country: str | None = None, zip: str | None = None,
-                 dma: str | None = None, device: str | None = None) -> None:
+                 dma: str | None = None, device: str | None = None,
+                 hls: bool = typer.Option(False, "--hls", help="The channel's HLS playlist (/channel/{id}.m3u8) "
+                                          "instead of the decision.")) -> None:
     """A signed playback URL for CHANNEL_ID (the vendor's token scheme), for a player that holds no API key."""
     with client() as c:
-        sys.stdout.write(c.playback_url(channel_id, ttl, ip=ip, country=country, zip=zip, dma=dma, device=device)
-                         + "\n")
+        sys.stdout.write(c.playback_url(channel_id, ttl, ip=ip, country=country, zip=zip, dma=dma, device=device,
+                                        hls=hls) + "\n")
 
 
 # -- webhooks -------------------------------------------------------------------------------------

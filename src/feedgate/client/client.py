@@ -1,7 +1,7 @@
 import json as jsonlib
 from collections.abc import Iterator
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -259,11 +259,15 @@ class FeedgateClient:
         self.request("DELETE", f"/channels/{channel_id}/schedule/{window_id}")
 
     def playback_url(self, channel_id: str, ttl: int = 600, ip: str | None = None, country: str | None = None,
-                     zip: str | None = None, dma: str | None = None, device: str | None = None) -> str:
-        """A playback URL signed with the vendor's token scheme: what a player or edge is handed."""
+                     zip: str | None = None, dma: str | None = None, device: str | None = None,
+                     hls: bool = False) -> str:
+        """A playback URL signed with the vendor's token scheme: what a player or edge is handed. The decision
+        (JSON), or with `hls` the channel's HLS playlist as this viewer sees it (/channel/{id}.m3u8)."""
         extras = {"repl.cbip": ip, "repl.cbcc": country, "repl.cbzip": zip, "repl.cbdma": dma,
                   "repl.cbdevice": device}
         query = token_query(self.user_id, self.api_key, channel_id, ttl, _drop_none(extras))
+        if hls:
+            return f"{self.base_url}/channel/{quote(channel_id, safe='')}.m3u8?{query}"
         return f"{self.base_url}/api/v4/channels/{channel_id}/playback?{query}"
 
     def playback(self, channel_id: str, ip: str | None = None, country: str | None = None, zip: str | None = None,
