@@ -6,12 +6,14 @@ feedgate serves playlists only. feedgate serves one channel whose active slicer 
 
 1. Throughput: signed media playlist requests (500 different viewers' tokens) against the bare async
    FastAPI route served by the same venv's uvicorn in the same run (wrk, 32 connections).
-2. Viewers: N simulated players, each reloading its media playlist every target duration (2 s), open
-   loop (a late answer does not delay the next request; latency counts from when it was due), over
-   200 keep-alive connections. Reports the rate reached, p50/p99/max, and the origin's fetches per
-   second: the same for 100 viewers as for 10,000 (single-flight).
+2. Viewers: N simulated players reloading their media playlists every target duration (2 s ±10 %),
+   driven by wrk over 200 keep-alive connections (`--connections 0`: one per player), or without wrk
+   an open-loop asyncio client over 200 connections. Reports the rate reached (N players ask N / 2 per
+   second), p50/p99/max, and the origin's fetches per second: the same for 100 viewers as for 10,000
+   (single-flight).
 
 Usage: python benchmarks/viewer_stream.py [--seconds 8] [--viewers 100,2000,5000,10000] [--workers 1]
+       [--connections 200 | 0 for one per player]
 """
 
 import argparse
@@ -137,30 +139,36 @@ async def players(host: str, port: int, paths: list[str], viewers: int, seconds:
             "max_ms": latencies[-1] * 1000 if latencies else 0}
 
 
-def paced_wrk(base_url: str, paths: list[str], viewers: int, seconds: float,
-              connections: int = 200) -> dict[str, float]:
-    """The same players driven by wrk (C, so the client takes little of the machine): `connections` sockets,
-    each standing for viewers/connections players, waiting between its requests so that each player reloads
-    every SEGMENT_S. Closed loop (wrk counts latency from the send), so a slow server also slows the offer:
-    the rate reached says whether it kept up."""
+def paced_wrk(base_url: str, paths: list[str], viewers: int, seconds: float, connections: int) -> dict[str, float]:
+    """The same players driven by wrk (C, so the client takes little of the machine) over `connections`
+    keep-alive sockets (0: one per player, as players without an edge in between have), each carrying
+    viewers/connections players: a request every SEGMENT_S * connections / viewers (±10 %), after a first
+    one spread over the first period. Closed loop (wrk counts latency from the send), so the rate
+    reached also says whether the server kept up: N players ask N / 2 a second."""
     import re
+    import resource
     import subprocess
     import tempfile
 
-    connections = min(connections, viewers)
-    pause_ms = max(1, round(SEGMENT_S * 1000 * connections / viewers))
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 200
+    connections = min(viewers, limit) if connections <= 0 else min(connections, viewers)
+    period_ms = round(SEGMENT_S * 1000 * connections / viewers)
     rows = ",\n".join(f"[==[{p}]==]" for p in paths)
     script = Path(tempfile.mkdtemp()) / "players.lua"
     script.write_text(f"""
 local paths = {{
 {rows}
 }}
-local n = 0
+local n, started = 0, 0
 request = function()
   n = n + 1
   return wrk.format("GET", paths[(n % #paths) + 1])
 end
-delay = function() return math.random({pause_ms // 2}, {pause_ms + pause_ms // 2}) end
+delay = function()
+  started = started + 1
+  if started <= {connections} then return math.random(0, {period_ms}) end  -- each player's first request
+  return math.random({period_ms * 9 // 10}, {period_ms * 11 // 10})
+end
 local bad = 0
 response = function(status, headers, body) if status ~= 200 then bad = bad + 1 end end
 done = function(summary, latency, requests)
@@ -168,7 +176,7 @@ done = function(summary, latency, requests)
            latency:percentile(99), latency.max))
 end
 """)
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                           "-s", str(script), base_url], capture_output=True, text=True, check=True).stdout
     found = {k: int(v) for k, v in re.findall(r"^(BAD|P50|P99|MAX) (\d+)$", out, re.M)}
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
@@ -185,6 +193,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--viewers", default="100,2000,5000,10000")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=200, help="0: one per player")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -232,14 +241,15 @@ def main() -> None:
                 print(f"  {name:<24} {figures['rps']:>8,.0f} req/s{extra}")
             print(f"  ratio media playlist / bare async route: {media['rps'] / base['rps']:.2f}")
             port = int(server.base_url.rsplit(":", 1)[1])
-            how = "wrk, 200 connections, paced" if args.client == "wrk" else "open loop, 200 connections"
+            how = ("open loop, 200 connections" if args.client != "wrk" else "wrk, a connection per player"
+                   if args.connections <= 0 else f"wrk, {args.connections} connections")
             print(f"players reloading every {SEGMENT_S} s ({how}), {args.seconds:.0f} s each:")
             print(f"  {'viewers':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'failed':>7} "
                   f"{'origin fetches/s':>17}")
             for count in (int(v) for v in args.viewers.split(",")):
                 before, started = origin.fetches, time.perf_counter()
                 if args.client == "wrk":
-                    got = paced_wrk(server.base_url, paths, count, args.seconds)
+                    got = paced_wrk(server.base_url, paths, count, args.seconds, args.connections)
                 else:
                     got = asyncio.run(players("127.0.0.1", port, paths, count, args.seconds))
                 fetches = (origin.fetches - before) / (time.perf_counter() - started)
