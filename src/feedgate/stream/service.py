@@ -160,7 +160,8 @@ class StreamService:
         if numbering is None:
             prefix = (key[0], key[1][:-1])
             inherited = self._numbering.get(prefix)
-            numbering = Numbering(dict(inherited.offsets), dict(inherited.closed)) if inherited else Numbering()
+            numbering = Numbering(dict(inherited.offsets), dict(inherited.closed), dict(inherited.last)) \
+                if inherited else Numbering()
             if len(self._numbering) >= PIECES_CACHED:
                 self._numbering.clear()
             self._numbering[key] = numbering
