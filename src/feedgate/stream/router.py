@@ -29,7 +29,7 @@ async def playlist(state: Any, channel_id: str, rendition: int | None, raw_query
     """The shared body of the FastAPI routes and the hot route: authorise, decide, render."""
     if not is_token(raw_query):
         raise unauthorized("A viewer's playlist needs a playback token in its URL: "
-                           "?tc=1&exp=…&rn=…&ct=c&cid=…&oid=…&sig=… (see `feedgate token`).")
+                           "?tc=1&exp=…&rn=…&ct=c&cid=…&oid=…&sig=… (`feedgate playback-url CHANNEL --hls` makes one).")
     signatures: SignatureCheck = state.signatures
     owner, params = await token_owner(signatures, raw_query, channel_id)
     stream: StreamService = state.stream
