@@ -21,10 +21,9 @@ from feedgate.failover import service as failover
 from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
 from feedgate.kit.errors import FeedgateError
 from feedgate.kit.time import iso_ms, ms_to_datetime
-from feedgate.playback.service import ViewerQuery, playback_decision
+from feedgate.playback.service import ViewerQuery, playback_decision, token_viewer
 from feedgate.programs import service as programs
 from feedgate.programs.schemas import ProgramStart
-from feedgate.stream.service import TOKEN_VIEWER
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -260,8 +259,7 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
         if owner != signed.user_id:
             raise FeedgateError(403, "This playback token is another user's.")
         watching = state.stream.watching(channel_id, owner, params, None)
-        query = ViewerQuery(**{field: params[name] for name, field in TOKEN_VIEWER.items() if params.get(name)})
-        decision = playback_decision(state.decisions, channel_id, owner, query, None)
+        decision = playback_decision(state.decisions, channel_id, owner, token_viewer(params), None)
     except FeedgateError as error:
         return Response(json.dumps(error.body()), status_code=error.status, media_type="application/json")
     body = {"source": state.stream.now_playing(watching), "active_slicer": watching.plan.source,

@@ -30,6 +30,12 @@ PARAMS = {"ip": ("ip", 200), "at": ("at", 200), "repl.cbip": ("cbip", 64), "repl
           "repl.cbzip": ("cbzip", 16), "repl.cbdma": ("cbdma", 16), "repl.cbdevice": ("cbdevice", 100)}
 
 
+def token_viewer(params: dict[str, str]) -> ViewerQuery:
+    """The viewer a playback token describes: its `repl.cb*` fields, as the query parameters would be."""
+    return ViewerQuery(**{field: params[name] for name, (field, _) in PARAMS.items()
+                          if name.startswith("repl.") and params.get(name)})
+
+
 def _viewer(state: DecisionState, zip_dma: dict[str, str], ip: str | None, cc: str | None, zip_code: str | None,
             dma: str | None, device: str | None) -> Viewer:
     location = state.geo.locate(ip) if ip else None

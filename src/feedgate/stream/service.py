@@ -16,19 +16,18 @@ from urllib.parse import quote
 from feedgate.kit.metrics import VIEWER_PLAYLISTS
 from feedgate.kit.time import now_ms
 from feedgate.playback.matcher import Viewer
-from feedgate.playback.service import ViewerQuery, viewer_for
+from feedgate.playback.service import token_viewer, viewer_for
 from feedgate.playback.state import ChannelPlan, DecisionState, Snapshot
 from feedgate.settings import Settings
-from feedgate.stream.playlists import Ladder, Media, Placed, Rendition, Segment, render_ladder, render_media
+from feedgate.stream.playlists import Ladder, Placed, Rendition, Segment, render_ladder, render_media
 from feedgate.stream.timeline import Piece, Source, pieces, resolve, runs
 from feedgate.stream.upstream import SHIPPED_SLATE, Upstream
 
-TOKEN_VIEWER = {"repl.cbip": "cbip", "repl.cbcc": "cbcc", "repl.cbzip": "cbzip", "repl.cbdma": "cbdma",
-                "repl.cbdevice": "cbdevice"}
 # A viewer's playlist lists what started in the last 30 s (as far as the sources still list it): a fixed span,
 # so that its first segment, and so its media sequence, only moves forward whatever the source's segment length.
 WINDOW_MS = 30_000
 PIECES_CACHED = 50_000
+UNKNOWN_BANDWIDTH = 2_000_000  # declared for a source that names no renditions
 RENDER_MS = 200  # a rendered playlist is reused this long by every viewer whose pieces are the same
 
 
@@ -62,8 +61,7 @@ class StreamService:
         self._rendered: dict[tuple[Any, ...], tuple[int, str]] = {}
 
     def watching(self, channel_id: str, owner: str, token: dict[str, str], client_host: str | None) -> Watching:
-        query = ViewerQuery(**{field: token[name] for name, field in TOKEN_VIEWER.items() if token.get(name)})
-        snapshot, plan, viewer = viewer_for(self.decisions, channel_id, owner, query, client_host)
+        snapshot, plan, viewer = viewer_for(self.decisions, channel_id, owner, token_viewer(token), client_host)
         return Watching(channel_id, snapshot, plan, viewer)
 
     def source_at(self, w: Watching, at: int) -> Source:
@@ -86,10 +84,8 @@ class StreamService:
         value = await self.upstream.get(source.url)
         if value is None and source != self.slate:
             value = await self.upstream.get(self.slate.url)
-        if isinstance(value, Media):  # a source that is a single media playlist: one rendition
-            value = Ladder((Rendition(source.url, f"BANDWIDTH={2_000_000}", 2_000_000),))
-        if not isinstance(value, Ladder):
-            value = Ladder((Rendition("", "BANDWIDTH=2000000", 2_000_000),))
+        if not isinstance(value, Ladder):  # a single media playlist (or nothing yet): one rendition
+            value = Ladder((Rendition(source.url, f"BANDWIDTH={UNKNOWN_BANDWIDTH}", UNKNOWN_BANDWIDTH),))
         channel = quote(w.channel_id, safe="")
         VIEWER_PLAYLISTS.labels("multivariant").inc()
         return render_ladder(value, [f"/channel/{channel}/{i}.m3u8?{query_string}"
