@@ -21,14 +21,13 @@ from sqlalchemy import insert, select
 
 from feedgate.failover.engine import FailoverEngine, group_view
 from feedgate.failover.health import HealthTable
-from feedgate.failover.models import FailoverGroup
+from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import evaluate
 from feedgate.failover.registry import Registry
 from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 from feedgate.kit.migrate import upgrade
 from feedgate.kit.time import clock_ms
-from feedgate.slicers.models import Slicer
 
 
 def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]

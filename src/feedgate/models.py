@@ -5,13 +5,12 @@ from feedgate.auth.models import Nonce, User
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
 from feedgate.console.models import ConsoleSession
-from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, Slicer
 from feedgate.geo.models import ZipDma
 from feedgate.kit.db import Base
 from feedgate.kit.models import ConfigVersion, Tombstone
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
-from feedgate.slicers.models import Slicer
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [

@@ -1,15 +1,12 @@
-import ipaddress
-import re
+"""Audiences and superaudiences: request bodies (validated by `geo.validators`) and the response shape."""
+
 from typing import Annotated, Literal
 
-import pycountry
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from feedgate.kit.schemas import NO_NUL, Desc, ExternalId, IdRef, PatchBody, RequestBody
+from feedgate.geo.validators import is_country, is_dma, is_zip, normalise_network
+from feedgate.kit.schemas import NO_NUL, Collection, Desc, ExternalId, IdRef, PatchBody, RequestBody, Shape
 
-COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
-ZIP_RE = re.compile(r"^\d{5}$")
-DMA_RE = re.compile(r"^\d{1,4}$")
 MatchType = Annotated[Literal["ALL", "ANY", "NONE"], BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)]
 Value = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_NUL]
 Values = Annotated[list[Value], Field(max_length=100_000)]
@@ -17,12 +14,6 @@ Values = Annotated[list[Value], Field(max_length=100_000)]
 
 def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
-
-
-def normalise_network(value: str) -> str:
-    network = ipaddress.ip_network(value.strip(), strict=False)
-    full = network.max_prefixlen == network.prefixlen
-    return str(network.network_address) if full else str(network)
 
 
 class AudienceFields(RequestBody):
@@ -43,7 +34,7 @@ class AudienceFields(RequestBody):
             return None
         upper = [v.strip().upper() for v in values]
         for index, code in enumerate(upper):
-            if code not in COUNTRIES:
+            if not is_country(code):
                 raise ValueError(f"item {index} '{values[index]}' is not an ISO 3166-1 alpha-2 country code")
         return sorted(set(upper))
 
@@ -53,7 +44,7 @@ class AudienceFields(RequestBody):
         if values is None:
             return None
         for index, code in enumerate(values):
-            if not ZIP_RE.match(code):
+            if not is_zip(code):
                 raise ValueError(f"item {index} '{code}' is not a 5-digit US zip code")
         return sorted(set(values))
 
@@ -63,7 +54,7 @@ class AudienceFields(RequestBody):
         if values is None:
             return None
         for index, code in enumerate(values):
-            if not DMA_RE.match(code):
+            if not is_dma(code):
                 raise ValueError(f"item {index} '{code}' is not a numeric Nielsen DMA code such as '501'")
         return sorted(set(values), key=lambda c: (len(c), c))
 
@@ -96,3 +87,34 @@ class AudienceUpdate(AudienceFields, PatchBody):
                  "devices": [], "sub_audiences": []}
 
     type: Literal["Single", "Multiple"] | None = None
+
+
+class Audience(Shape):
+    at_id: str = Field(alias="@id")
+    at_type: Literal["Audience"] = Field("Audience", alias="@type")
+    id: str
+    owner: str
+    created: str
+    updated: str
+    desc: str
+    external_id: str
+    match_type: Literal["ALL", "ANY", "NONE"]
+    type: Literal["Single", "Multiple"]
+    country_codes: list[str]
+    zip_codes: list[str]
+    dma_codes: list[str]
+    ip_networks: list[str]
+    devices: list[str]
+    sub_audiences: list[str]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "@id": "/api/v4/audiences/1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", "@type": "Audience",
+        "id": "1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", "owner": "ab533864a92b46a1a286cdd49b0a9bd3",
+        "created": "2024-01-08T20:31:11.510Z", "updated": "2024-01-08T20:31:11.510Z", "desc": "My New audience",
+        "external_id": "NorthAmerica", "match_type": "ANY", "type": "Single", "country_codes": ["CA", "US"],
+        "zip_codes": ["90503"], "dma_codes": ["803"], "ip_networks": ["192.0.2.0/24"], "devices": ["Roku"],
+        "sub_audiences": []}]})
+
+
+class Audiences(Collection[Audience]):
+    pass

@@ -1,16 +1,18 @@
 """Audiences and superaudiences: validation, referential safety, serialization."""
 
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from feedgate.audiences import schemas
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceUpdate
-from feedgate.kit.errors import FeedgateError, bad_request, conflict
+from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change, delete_unless_used
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
 
 API = "/api/v4/audiences"
@@ -21,19 +23,29 @@ def get_audience(session: Session, owner: str, ref: str, *, for_update: bool = F
     return find_by_ref(session, Audience, ref, "Audience", Audience.owner == owner, for_update=for_update)
 
 
-def sub_audience_ids(session: Session, audience_id: str) -> list[str]:
-    return list(session.scalars(select(SubAudience.sub_id).where(SubAudience.super_id == audience_id)
-                                .order_by(SubAudience.position)))
+def render_audiences(session: Session, audiences: Sequence[Audience]) -> list[schemas.Audience]:
+    supers = [a.id for a in audiences if a.type == "Multiple"]
+    subs: dict[str, list[str]] = {a: [] for a in supers}
+    if supers:
+        for link in session.execute(select(SubAudience.super_id, SubAudience.sub_id)
+                                    .where(SubAudience.super_id.in_(supers)).order_by(SubAudience.position)):
+            subs[link.super_id].append(link.sub_id)
+    return [schemas.Audience(
+        at_id=f"{API}/{a.id}", id=a.id, owner=a.owner, created=iso_ms(a.created), updated=iso_ms(a.updated),
+        desc=a.desc, external_id=a.external_id or "", match_type=a.match_type, type=a.type,
+        **{name: list(getattr(a, name) or []) for name in VALUE_FIELDS}, sub_audiences=subs.get(a.id, []))
+        for a in audiences]
 
 
-def serialize_audience(session: Session, audience: Audience) -> dict[str, Any]:
-    return {
-        "@id": f"{API}/{audience.id}", "@type": "Audience", "id": audience.id, "owner": audience.owner,
-        "created": iso_ms(audience.created), "updated": iso_ms(audience.updated), "desc": audience.desc,
-        "external_id": audience.external_id or "", "match_type": audience.match_type, "type": audience.type,
-        **{name: list(getattr(audience, name) or []) for name in VALUE_FIELDS},
-        "sub_audiences": sub_audience_ids(session, audience.id) if audience.type == "Multiple" else [],
-    }
+def serialize_audience(session: Session, audience: Audience) -> schemas.Audience:
+    return render_audiences(session, [audience])[0]
+
+
+def list_audiences(session: Session, owner: str, page: PageQuery) -> schemas.Audiences:
+    listed = Listed(API, {"created": Audience.created, "desc": Audience.desc, "external_id": Audience.external_id},
+                    updated_column=Audience.updated, tombstone=("audience", owner, ""), tombstone_type="Audience")
+    return paginate(session, select(Audience).where(Audience.owner == owner), page, listed,
+                    lambda rows: render_audiences(session, rows), schemas.Audiences)
 
 
 def _check_shape(kind: str, data: AudienceFields) -> None:
@@ -107,18 +119,9 @@ def update_audience(session: Session, owner: str, ref: str, data: AudienceUpdate
 
 
 def delete_audience(session: Session, owner: str, ref: str) -> str:
-    from feedgate.rules.models import Rule  # rules depend on audiences, not the other way round
-
     audience = get_audience(session, owner, ref, for_update=True)
-    rules = list(session.scalars(select(Rule.id).where(Rule.audience_id == audience.id).limit(5)))
-    if rules:
-        raise conflict(f"Audience '{ref}' is used by rule(s) {', '.join(rules)}; change or delete them first.")
-    supers = list(session.scalars(select(SubAudience.super_id).where(SubAudience.sub_id == audience.id).limit(5)))
-    if supers:
-        raise conflict(f"Audience '{ref}' is a sub-audience of superaudience(s) {', '.join(supers)}; "
-                       "remove it there first.")
     audience_id = audience.id
-    session.delete(audience)
+    delete_unless_used(session, audience, "Audience", ref)  # a rule or a superaudience may still use it
     add_tombstone(session, "audience", owner, audience_id)
     bump_config_version(session)
     session.commit()

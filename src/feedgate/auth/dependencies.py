@@ -178,6 +178,11 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+async def signatures(request: Request) -> SignatureCheck:
+    """The runtime's signature check (the app keeps one `Runtime`; see `kit.deps.database`)."""
+    return request.app.state.runtime.signatures
+
+
 async def authenticated_owner(
     request: Request,
     msg: Annotated[str | None, Query(description="Signed message: base64 of zlib-compressed JSON.")] = None,
@@ -187,7 +192,7 @@ async def authenticated_owner(
     verified = request.scope.get(VERIFIED_OWNER)
     if verified is not None:  # a hot route checked this very request, then handed it over
         return str(verified)
-    check: SignatureCheck = request.app.state.signatures
+    check = await signatures(request)
     return await check.owner(msg, sig, request.method, request.scope["path"], request.body)
 
 
@@ -209,7 +214,7 @@ async def viewer_owner(
     """The owner a viewer's request speaks for: a playback token (players, edges) or msg/sig (API clients)."""
     raw: bytes = request.scope.get("query_string", b"")
     if msg is None and is_token(raw):
-        owner, _ = await token_owner(request.app.state.signatures, raw, channel_id)
+        owner, _ = await token_owner(await signatures(request), raw, channel_id)
         return owner
     return await authenticated_owner(request, msg, sig)
 
@@ -226,3 +231,4 @@ async def token_owner(check: SignatureCheck, raw_query: bytes, channel_id: str) 
 
 
 ViewerOwner = Annotated[str, Depends(viewer_owner)]
+SignaturesDep = Annotated[SignatureCheck, Depends(signatures)]

@@ -1,8 +1,11 @@
-from typing import Any
+"""Blackout configurations: a channel's blackout ID mapped to ordered rules."""
+
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from feedgate.blackouts import schemas
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.blackouts.schemas import BlackoutCreate, BlackoutFields
 from feedgate.channels.models import Channel
@@ -11,6 +14,7 @@ from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
 from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
 from feedgate.rules.models import Rule
 from feedgate.rules.service import serialize_rule
@@ -25,23 +29,37 @@ def get_blackout(session: Session, owner: str, channel: Channel, ref: str, *, fo
                        Blackout.channel_id == channel.id, for_update=for_update)
 
 
-def rule_ids(session: Session, blackout: Blackout) -> list[str]:
-    return list(session.scalars(select(BlackoutRule.rule_id).where(BlackoutRule.blackout_pk == blackout.id)
-                                .order_by(BlackoutRule.position)))
+def render_blackouts(session: Session, blackouts: Sequence[Blackout]) -> list[schemas.Blackout]:
+    order: dict[str, list[str]] = {b.id: [] for b in blackouts}
+    if order:
+        for link in session.execute(select(BlackoutRule.blackout_pk, BlackoutRule.rule_id)
+                                    .where(BlackoutRule.blackout_pk.in_(list(order))).order_by(BlackoutRule.position)):
+            order[link.blackout_pk].append(link.rule_id)
+    return [schemas.Blackout(
+        at_id=f"{path(b.channel_id)}/{b.id}", id=b.id, owner=b.owner, channel=b.channel_id,
+        blackout_id=b.blackout_id, desc=b.desc, external_id=b.external_id or "", rules=order[b.id],
+        created=iso_ms(b.created), updated=iso_ms(b.updated)) for b in blackouts]
 
 
-def serialize_blackout(session: Session, blackout: Blackout, *, include_rules: bool = False) -> dict[str, Any]:
-    rules = rule_ids(session, blackout)
-    body: dict[str, Any] = {
-        "@id": f"{path(blackout.channel_id)}/{blackout.id}", "@type": "Blackout", "id": blackout.id,
-        "owner": blackout.owner, "channel": blackout.channel_id, "blackout_id": blackout.blackout_id,
-        "desc": blackout.desc, "external_id": blackout.external_id or "", "rules": rules,
-        "created": iso_ms(blackout.created), "updated": iso_ms(blackout.updated),
-    }
-    if include_rules:
-        by_id = {r.id: r for r in session.scalars(select(Rule).where(Rule.id.in_(rules)))}
-        body["@included"] = [serialize_rule(by_id[r]) for r in rules if r in by_id]
-    return body
+def serialize_blackout(session: Session, blackout: Blackout) -> schemas.Blackout:
+    return render_blackouts(session, [blackout])[0]
+
+
+def with_rules(session: Session, blackout: Blackout) -> schemas.BlackoutWithRules:
+    body = serialize_blackout(session, blackout)
+    by_id = {r.id: r for r in session.scalars(select(Rule).where(Rule.id.in_(body.rules)))}
+    return schemas.BlackoutWithRules(**dict(body), included=[serialize_rule(by_id[r]) for r in body.rules
+                                                            if r in by_id])
+
+
+def list_blackouts(session: Session, owner: str, channel_ref: str, page: PageQuery) -> schemas.Blackouts:
+    channel = get_channel(session, owner, channel_ref)
+    stmt = select(Blackout).where(Blackout.owner == owner, Blackout.channel_id == channel.id)
+    listed = Listed(path(channel.id), {"created": Blackout.created, "blackout_id": Blackout.blackout_id,
+                                       "desc": Blackout.desc, "external_id": Blackout.external_id},
+                    updated_column=Blackout.updated, tombstone=("blackout", owner, channel.id),
+                    tombstone_type="Blackout")
+    return paginate(session, stmt, page, listed, lambda rows: render_blackouts(session, rows), schemas.Blackouts)
 
 
 def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]) -> None:

@@ -1,17 +1,22 @@
-from typing import Any
+"""Live channels. A channel's source (its group's active slicer) is the failover domain's: whoever
+renders a channel hands in `SourcesOf`, so channels never import failover."""
 
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedgate.channels import schemas
 from feedgate.channels.models import Channel
 from feedgate.channels.schemas import ChannelCreate, ChannelUpdate
-from feedgate.failover.models import FailoverGroup
-from feedgate.failover.service import active_slicer_name
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
 from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
 
 API = "/api/v4/channels"
+SourcesOf = Callable[[Session, Sequence[str]], dict[str, str]]  # group IDs -> each group's current source
 
 
 def get_channel(session: Session, owner: str, ref: str, *, for_update: bool = False) -> Channel:
@@ -19,20 +24,23 @@ def get_channel(session: Session, owner: str, ref: str, *, for_update: bool = Fa
     return find_by_ref(session, Channel, ref, "Channel", Channel.owner == owner, for_update=for_update)
 
 
-def source_of(session: Session, channel: Channel) -> str | None:
-    if channel.failover_group_id is None:
-        return None
-    group = session.get(FailoverGroup, channel.failover_group_id)
-    return None if group is None else active_slicer_name(session, group) or None
+def render_channels(session: Session, channels: Sequence[Channel], sources_of: SourcesOf) -> list[schemas.Channel]:
+    sources = sources_of(session, sorted({c.failover_group_id for c in channels if c.failover_group_id}))
+    return [schemas.Channel(
+        at_id=f"{API}/{c.id}", id=c.id, owner=c.owner, desc=c.desc, external_id=c.external_id or "",
+        failover_group_id=c.failover_group_id, slicer_id=sources.get(c.failover_group_id or "") or None,
+        created=iso_ms(c.created), updated=iso_ms(c.updated)) for c in channels]
 
 
-def serialize_channel(session: Session, channel: Channel) -> dict[str, Any]:
-    return {
-        "@id": f"{API}/{channel.id}", "@type": "Channel", "id": channel.id, "owner": channel.owner,
-        "desc": channel.desc, "external_id": channel.external_id or "",
-        "failover_group_id": channel.failover_group_id, "slicer_id": source_of(session, channel),
-        "created": iso_ms(channel.created), "updated": iso_ms(channel.updated),
-    }
+def serialize_channel(session: Session, channel: Channel, sources_of: SourcesOf) -> schemas.Channel:
+    return render_channels(session, [channel], sources_of)[0]
+
+
+def list_channels(session: Session, owner: str, page: PageQuery, sources_of: SourcesOf) -> schemas.Channels:
+    listed = Listed(API, {"created": Channel.created, "desc": Channel.desc, "external_id": Channel.external_id},
+                    updated_column=Channel.updated, tombstone=("channel", owner, ""), tombstone_type="Channel")
+    return paginate(session, select(Channel).where(Channel.owner == owner), page, listed,
+                    lambda rows: render_channels(session, rows, sources_of), schemas.Channels)
 
 
 def _commit_unique(session: Session, external_id: str | None) -> None:
@@ -48,12 +56,12 @@ def create_channel(session: Session, owner: str, data: ChannelCreate) -> Channel
 
 def update_channel(session: Session, owner: str, ref: str, data: ChannelUpdate) -> Channel:
     channel = get_channel(session, owner, ref)
-    before = serialize_channel(session, channel)
-    if data.desc is not None:
-        channel.desc = data.desc
-    if data.external_id is not None:
-        channel.external_id = data.external_id or None
-    if serialize_channel(session, channel) != before:  # `updated` moves only when something changed
+    changed = False
+    if data.desc is not None and data.desc != channel.desc:
+        channel.desc, changed = data.desc, True
+    if data.external_id is not None and (data.external_id or None) != channel.external_id:
+        channel.external_id, changed = data.external_id or None, True
+    if changed:  # `updated` moves only when something changed
         channel.updated = utcnow()
     _commit_unique(session, data.external_id)
     return channel

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -114,19 +115,26 @@ def _start_demo_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str,
     return proc, f"http://127.0.0.1:{port}", user["user_id"], user["api_key"]
 
 
-def demo(duration: float | None = typer.Option(None, "--duration", help="Stop after N seconds (default: Ctrl-C)."),
-         video: bool = typer.Option(False, "--video", help="Two ffmpeg test encoders behind the slicers: watch the "
-                                    "failover in the console (needs ffmpeg).")) -> None:
-    """A temporary server, three simulated slicers, a failover and a failback, live in the terminal."""
-    if video and shutil.which("ffmpeg") is None:
-        err.print("error: --video needs ffmpeg (apt-get install ffmpeg)")
-        raise typer.Exit(1)
-    folder = Path(tempfile.mkdtemp(prefix="feedgate-demo-"))
-    proc, url, user_id, api_key = _start_demo_server(folder)
+# The demo's script: (seconds from the start, slicer, heartbeating?, what to say).
+SCRIPT = [(3.0, "primary", False, "stopping primary's heartbeats"),
+          (9.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
+VIDEO_SCRIPT = [(30.0, "primary", False, "stopping primary's heartbeats: the picture goes to backup-1"),
+                (60.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
+
+
+@dataclass
+class _Demo:
+    """A throwaway server, a group of three simulated slicers on one channel, and (with video) test encoders."""
+
+    folder: Path
+    video: bool
+    proc: subprocess.Popen[bytes] | None = None
     fleet: Fleet | None = None
     origin: Origin | None = None
-    encoders: list[subprocess.Popen[bytes]] = []
-    try:
+    encoders: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def setup(self) -> tuple[FeedgateClient, str]:
+        self.proc, url, user_id, api_key = _start_demo_server(self.folder)
         c = FeedgateClient(url, user_id, api_key)
         for _ in range(100):
             try:
@@ -138,25 +146,25 @@ def demo(duration: float | None = typer.Option(None, "--duration", help="Stop af
                                blacklist_ms=3000)
         channel = c.create_channel("Demo channel")
         c.change_channels(group.id, add=[channel.id])
-        fleet = Fleet(url, user_id, api_key, interval_ms=250)
+        self.fleet = Fleet(url, user_id, api_key, interval_ms=250)
         hls: dict[str, str] = {}
-        if video:
-            media = folder / "media"
+        if self.video:
+            media = self.folder / "media"
             media.mkdir()
-            origin = Origin(media)
-            encoders = start_encoders(media, ["primary", "backup-1"])
-            hls = {name: f"{origin.url}/{name}/index.m3u8" for name in ("primary", "backup-1")}
+            self.origin = Origin(media)
+            self.encoders = start_encoders(media, ["primary", "backup-1"])
+            hls = {name: f"{self.origin.url}/{name}/index.m3u8" for name in ("primary", "backup-1")}
             time.sleep(4)  # a few segments published before the slicers announce them
-        for name in ("primary", "backup-1", "backup-2"):
-            fleet.add(name, group.id, hls.get(name))
-        fleet.start_background()
-        script = [(3.0, "primary", False, "stopping primary's heartbeats"),
-                  (9.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
-        if video:
             console.print(f"Watch it: {url}/console/channels/{channel.id}/watch\n"
                           f"  sign in with user ID {user_id} and API key {api_key}")
-            script = [(30.0, "primary", False, "stopping primary's heartbeats: the picture goes to backup-1"),
-                      (60.0, "primary", True, "primary is back; failback once it has been clean for 2 s")]
+        for name in ("primary", "backup-1", "backup-2"):
+            self.fleet.add(name, group.id, hls.get(name))
+        self.fleet.start_background()
+        return c, group.id
+
+    def play(self, c: FeedgateClient, group_id: str, duration: float | None) -> None:
+        assert self.fleet is not None
+        script = list(VIDEO_SCRIPT if self.video else SCRIPT)
         note = "all three slicers heartbeating"
         started = time.monotonic()
         with Live(console=console, refresh_per_second=4) as live:
@@ -164,21 +172,37 @@ def demo(duration: float | None = typer.Option(None, "--duration", help="Stop af
                 elapsed = time.monotonic() - started
                 while script and elapsed >= script[0][0]:
                     _, name, alive, note = script.pop(0)
-                    fleet.slicers[name].alive = alive
-                g = c.get_group(group.id)
+                    self.fleet.slicers[name].alive = alive
+                g = c.get_group(group_id)
                 live.update(Group(f"[bold]{note}[/bold]  ({elapsed:4.1f} s; Ctrl-C to stop)", group_panel(g),
-                                  events_table(c.events(group.id, page_size=8))))
+                                  events_table(c.events(group_id, page_size=8))))
                 time.sleep(0.25)
+
+    def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
+        for encoder in self.encoders:
+            encoder.terminate()
+        if self.origin is not None:
+            self.origin.close()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def demo(duration: float | None = typer.Option(None, "--duration", help="Stop after N seconds (default: Ctrl-C)."),
+         video: bool = typer.Option(False, "--video", help="Two ffmpeg test encoders behind the slicers: watch the "
+                                    "failover in the console (needs ffmpeg).")) -> None:
+    """A temporary server, three simulated slicers, a failover and a failback, live in the terminal."""
+    if video and shutil.which("ffmpeg") is None:
+        err.print("error: --video needs ffmpeg (apt-get install ffmpeg)")
+        raise typer.Exit(1)
+    run = _Demo(Path(tempfile.mkdtemp(prefix="feedgate-demo-")), video)
+    try:
+        c, group_id = run.setup()
+        run.play(c, group_id, duration)
     except KeyboardInterrupt:
         pass
     finally:
-        if fleet is not None:
-            fleet.stop()
-        for encoder in encoders:
-            encoder.terminate()
-        if origin is not None:
-            origin.close()
-        proc.terminate()
-        proc.wait(10)
+        run.close()
     console.print("demo stopped")
-

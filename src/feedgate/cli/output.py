@@ -16,12 +16,13 @@ from rich.table import Table
 from feedgate.client import FeedgateClient, FeedgateError
 from feedgate.client.client import DEFAULT_URL
 from feedgate.client.models import FailoverEvent, FailoverGroup
+from feedgate.failover.policy import HEALTHY, OFFLINE, UNHEALTHY
 
 console = Console()
 err = Console(stderr=True)
 P = ParamSpec("P")
 R = TypeVar("R")
-STATES = {0: "[green]healthy[/green]", 1: "[yellow]unhealthy[/yellow]", -1: "[red]offline[/red]"}
+STATES = {HEALTHY: "[green]healthy[/green]", UNHEALTHY: "[yellow]unhealthy[/yellow]", OFFLINE: "[red]offline[/red]"}
 
 
 def client() -> FeedgateClient:

@@ -1,3 +1,5 @@
+"""A typed client for every endpoint of the v4 API, answering the server's own response shapes."""
+
 import json as jsonlib
 from collections.abc import Iterator
 from typing import Any, TypeVar
@@ -12,6 +14,7 @@ from feedgate.client import models as m
 from feedgate.kit.errors import FeedgateError
 
 T = TypeVar("T")
+C = TypeVar("C", bound=m.Collection[Any])
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -62,22 +65,23 @@ class FeedgateClient:
             raise FeedgateError(response.status_code, description)
         return response.json() if response.content else None
 
-    def _page(self, model: type[T], path: str, page: int = 1, page_size: int = 40, **params: Any) -> m.Page[T]:
+    def _page(self, shape: type[C], path: str, page: int = 1, page_size: int = 40, **params: Any) -> C:
         body = self.request("GET", path, params={"page": page, "page_size": page_size, **params})
-        return m.parse_page(model, body)
+        return shape.model_validate(body)
 
-    def _all(self, model: type[T], path: str, **params: Any) -> Iterator[T]:
+    def _all(self, shape: type[m.Collection[T]], path: str, **params: Any) -> Iterator[T]:
+        """Every live item, page after page (tombstones are left out)."""
         page = 1
         while True:
-            result = self._page(model, path, page=page, **params)
-            yield from result.items
+            result = self._page(shape, path, page=page, **params)
+            yield from (item for item in result.items if not isinstance(item, m.Tombstone))
             if "next" not in result.links:
                 return
             page += 1
 
     # -- failover groups -------------------------------------------------------------------------
     def list_groups(self) -> list[m.FailoverGroup]:
-        return list(self._all(m.FailoverGroup, "/failover-groups"))
+        return list(self._all(m.FailoverGroups, "/failover-groups"))
 
     def get_group(self, group_id: str) -> m.FailoverGroup:
         return m.FailoverGroup.model_validate(self.request("GET", f"/failover-groups/{group_id}"))
@@ -103,8 +107,7 @@ class FeedgateClient:
                      {"channels_ids_to_add": add or [], "channels_ids_to_remove": remove or []})
 
     def allowed_owners(self, group_id: str) -> list[m.AllowedOwner]:
-        body = self.request("GET", f"/failover-groups/{group_id}/allowed-owners")
-        return [m.AllowedOwner.model_validate(item) for item in body["items"]]
+        return m.AllowedOwners.model_validate(self.request("GET", f"/failover-groups/{group_id}/allowed-owners")).items
 
     def change_allowed_owners(self, group_id: str, add: list[str] | None = None,
                               remove: list[str] | None = None) -> None:
@@ -118,7 +121,8 @@ class FeedgateClient:
         self.request("DELETE", f"/failover-groups/{group_id}/slicers/{slicer_id}")
 
     def events(self, group_id: str, page_size: int = 40) -> list[m.FailoverEvent]:
-        return self._page(m.FailoverEvent, f"/failover-groups/{group_id}/events", page_size=page_size).items
+        found = self._page(m.FailoverEvents, f"/failover-groups/{group_id}/events", page_size=page_size).items
+        return [e for e in found if isinstance(e, m.FailoverEvent)]
 
     # -- channels --------------------------------------------------------------------------------
     def create_channel(self, desc: str, external_id: str | None = None) -> m.Channel:
@@ -126,7 +130,7 @@ class FeedgateClient:
                                                      _drop_none({"desc": desc, "external_id": external_id})))
 
     def list_channels(self) -> list[m.Channel]:
-        return list(self._all(m.Channel, "/channels"))
+        return list(self._all(m.Channels, "/channels"))
 
     def get_channel(self, channel_id: str) -> m.Channel:
         return m.Channel.model_validate(self.request("GET", f"/channels/{channel_id}"))
@@ -148,7 +152,7 @@ class FeedgateClient:
         return m.HeartbeatAnswer.model_validate(body)
 
     def list_slicers(self) -> list[m.Slicer]:
-        return list(self._all(m.Slicer, "/slicers"))
+        return list(self._all(m.Slicers, "/slicers"))
 
     def get_slicer(self, slicer_id: str) -> m.Slicer:
         return m.Slicer.model_validate(self.request("GET", f"/slicers/{slicer_id}"))
@@ -161,7 +165,7 @@ class FeedgateClient:
         return m.Audience.model_validate(self.request("POST", "/audiences", {"desc": desc, **_drop_none(fields)}))
 
     def list_audiences(self) -> list[m.Audience]:
-        return list(self._all(m.Audience, "/audiences"))
+        return list(self._all(m.Audiences, "/audiences"))
 
     def get_audience(self, audience_id: str) -> m.Audience:
         return m.Audience.model_validate(self.request("GET", f"/audiences/{audience_id}"))
@@ -176,7 +180,7 @@ class FeedgateClient:
         return m.Rule.model_validate(self.request("POST", "/rules", {"desc": desc, **_drop_none(fields)}))
 
     def list_rules(self) -> list[m.Rule]:
-        return list(self._all(m.Rule, "/rules"))
+        return list(self._all(m.Rules, "/rules"))
 
     def get_rule(self, rule_id: str) -> m.Rule:
         return m.Rule.model_validate(self.request("GET", f"/rules/{rule_id}"))
@@ -188,12 +192,12 @@ class FeedgateClient:
         self.request("DELETE", f"/rules/{rule_id}")
 
     # -- webhooks ---------------------------------------------------------------------------------
-    def create_webhook(self, url: str, events: list[str], **fields: Any) -> m.Webhook:
-        return m.Webhook.model_validate(self.request("POST", "/webhooks", {"url": url, "events": events,
-                                                                            **_drop_none(fields)}))
+    def create_webhook(self, url: str, events: list[str], **fields: Any) -> m.WebhookWithSecret:
+        return m.WebhookWithSecret.model_validate(self.request("POST", "/webhooks", {"url": url, "events": events,
+                                                                                      **_drop_none(fields)}))
 
     def list_webhooks(self) -> list[m.Webhook]:
-        return list(self._all(m.Webhook, "/webhooks"))
+        return list(self._all(m.Webhooks, "/webhooks"))
 
     def get_webhook(self, webhook_id: str) -> m.Webhook:
         return m.Webhook.model_validate(self.request("GET", f"/webhooks/{webhook_id}"))
@@ -204,14 +208,15 @@ class FeedgateClient:
     def delete_webhook(self, webhook_id: str) -> None:
         self.request("DELETE", f"/webhooks/{webhook_id}")
 
-    def rotate_webhook_secret(self, webhook_id: str) -> m.Webhook:
-        return m.Webhook.model_validate(self.request("POST", f"/webhooks/{webhook_id}/rotate-secret"))
+    def rotate_webhook_secret(self, webhook_id: str) -> m.WebhookWithSecret:
+        return m.WebhookWithSecret.model_validate(self.request("POST", f"/webhooks/{webhook_id}/rotate-secret"))
 
     def test_webhook(self, webhook_id: str) -> m.WebhookDelivery:
         return m.WebhookDelivery.model_validate(self.request("POST", f"/webhooks/{webhook_id}/test"))
 
     def webhook_deliveries(self, webhook_id: str, page_size: int = 40) -> list[m.WebhookDelivery]:
-        return self._page(m.WebhookDelivery, f"/webhooks/{webhook_id}/deliveries", page_size=page_size).items
+        found = self._page(m.WebhookDeliveries, f"/webhooks/{webhook_id}/deliveries", page_size=page_size).items
+        return [d for d in found if isinstance(d, m.WebhookDelivery)]
 
     def create_blackout(self, channel_id: str, blackout_id: str, rules: list[str] | None = None,
                         **fields: Any) -> m.Blackout:
@@ -220,10 +225,11 @@ class FeedgateClient:
         return m.Blackout.model_validate(body)
 
     def list_blackouts(self, channel_id: str, order: str | None = None) -> list[m.Blackout]:
-        return list(self._all(m.Blackout, f"/channels/{channel_id}/blackouts", order=order))
+        return list(self._all(m.Blackouts, f"/channels/{channel_id}/blackouts", order=order))
 
-    def get_blackout(self, channel_id: str, blackout_id: str) -> m.Blackout:
-        return m.Blackout.model_validate(self.request("GET", f"/channels/{channel_id}/blackouts/{blackout_id}"))
+    def get_blackout(self, channel_id: str, blackout_id: str) -> m.BlackoutWithRules:
+        return m.BlackoutWithRules.model_validate(self.request("GET",
+                                                               f"/channels/{channel_id}/blackouts/{blackout_id}"))
 
     def update_blackout(self, channel_id: str, blackout_ref: str, **fields: Any) -> m.Blackout:
         """Change a blackout (addressed by system or external ID); `blackout_id=` renames its blackout ID."""
@@ -253,7 +259,7 @@ class FeedgateClient:
         return m.ScheduleWindow.model_validate(body)
 
     def list_windows(self, channel_id: str) -> list[m.ScheduleWindow]:
-        return list(self._all(m.ScheduleWindow, f"/channels/{channel_id}/schedule"))
+        return list(self._all(m.ScheduleWindows, f"/channels/{channel_id}/schedule"))
 
     def delete_window(self, channel_id: str, window_id: str) -> None:
         self.request("DELETE", f"/channels/{channel_id}/schedule/{window_id}")

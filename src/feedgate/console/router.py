@@ -4,6 +4,7 @@ through the API's own services and tenancy. No build step: templates and a few l
 import asyncio
 import hmac
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,19 +14,46 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from feedgate.auth.dependencies import token_owner
+from feedgate.auth.dependencies import SignatureCheck, token_owner
+from feedgate.auth.service import KeyCache
 from feedgate.auth.tokens import token_query
 from feedgate.console import sessions, views
-from feedgate.console.sessions import COOKIE, Signed
+from feedgate.console.live import ConsoleFeed
+from feedgate.console.sessions import COOKIE, Brake, Signed
 from feedgate.failover import service as failover
 from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
+from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError
 from feedgate.kit.time import iso_ms, ms_to_datetime
 from feedgate.playback.service import ViewerQuery, playback_decision, token_viewer
+from feedgate.playback.state import DecisionState
 from feedgate.programs import service as programs
 from feedgate.programs.schemas import ProgramStart
+from feedgate.settings import Settings
+from feedgate.stream.service import StreamService
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class ConsoleParts:
+    """What the console reads and acts through, handed in by the runtime (the console sits below the app)."""
+
+    db: Database
+    keys: KeyCache
+    settings: Settings
+    signatures: SignatureCheck
+    decisions: DecisionState
+    stream: StreamService
+    feed: ConsoleFeed
+    brake: Brake
+
+    def api_key(self, user_id: str) -> str | None:
+        return self.keys.api_key(self.db, user_id)
+
+
+def parts(request: Request) -> ConsoleParts:
+    return request.app.state.runtime.console
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 WATCH_TOKEN_S = 4 * 3600  # the watch page's own playback token
 templates.env.filters["when"] = lambda ms: iso_ms(ms_to_datetime(ms)) if ms else "never"
@@ -39,9 +67,9 @@ def _signed(request: Request) -> Signed | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    state = request.app.state
-    with state.db.read_sessions() as session:
-        return sessions.current(session, token, lambda user_id: state.key_cache.api_key(state.db, user_id))
+    console = parts(request)
+    with console.db.read_sessions() as session:
+        return sessions.current(session, token, console.api_key)
 
 
 def _page(request: Request, name: str, signed: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -73,19 +101,19 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login")
 def login(request: Request, user_id: str = Form(""), api_key: str = Form("")) -> Response:
-    state = request.app.state
+    console = parts(request)
     address = request.client.host if request.client else "?"
-    if state.console_brake.blocked(address):
+    if console.brake.blocked(address):
         return _page(request, "login.html", None, status=429,
                      message="Too many failed sign-ins from your address: wait a minute and try again.")
-    with state.db.sessions() as session:
-        token = sessions.sign_in(session, user_id.strip(), api_key.strip(), state.settings.console_session_h)
+    with console.db.sessions() as session:
+        token = sessions.sign_in(session, user_id.strip(), api_key.strip(), console.settings.console_session_h)
     if token is None:
-        state.console_brake.failed(address)
+        console.brake.failed(address)
         return _page(request, "login.html", None, status=401, message="The user ID or API key is not right.")
     response = RedirectResponse("/console", status_code=303)
-    secure = state.settings.console_secure_cookie or request.url.scheme == "https"
-    response.set_cookie(COOKIE, token, max_age=int(state.settings.console_session_h * 3600), httponly=True,
+    secure = console.settings.console_secure_cookie or request.url.scheme == "https"
+    response.set_cookie(COOKIE, token, max_age=int(console.settings.console_session_h * 3600), httponly=True,
                         samesite="strict", secure=secure, path="/console")
     return response
 
@@ -95,7 +123,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     signed = _guard(request, csrf)
     if isinstance(signed, Response):
         return signed
-    with request.app.state.db.sessions() as session:
+    with parts(request).db.sessions() as session:
         sessions.sign_out(session, signed)
     response = _login_redirect()
     response.delete_cookie(COOKIE, path="/console")
@@ -108,7 +136,7 @@ def overview(request: Request, page: int = 1) -> Response:
     if signed is None:
         return _login_redirect()
     page = max(1, min(page, 100_000))
-    with request.app.state.db.read_sessions() as session:
+    with parts(request).db.read_sessions() as session:
         groups, total = views.overview(session, signed.user_id, page)
         channels = views.channels(session, signed.user_id)
         hooks = views.webhooks(session, signed.user_id)
@@ -122,7 +150,7 @@ def group_page(request: Request, group_id: str, page: int = 1) -> Response:
     if signed is None:
         return _login_redirect()
     try:
-        with request.app.state.db.read_sessions() as session:
+        with parts(request).db.read_sessions() as session:
             group = views.group_page(session, signed.user_id, group_id, max(1, min(page, 10_000)))
     except FeedgateError as error:
         return _error(request, signed, error)
@@ -137,7 +165,7 @@ def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> R
     if action not in ACTIONS:
         return _error(request, signed, FeedgateError(400, f"Unknown action '{action[:50]}'."))
     try:
-        with request.app.state.db.read_sessions() as session:
+        with parts(request).db.read_sessions() as session:
             group = views.group_page(session, signed.user_id, group_id, 1)
     except FeedgateError as error:
         return _error(request, signed, error)
@@ -152,7 +180,7 @@ def act(request: Request, group_id: str, action: str = Form(""), slicer: str = F
     if isinstance(signed, Response):
         return signed
     try:
-        with request.app.state.db.sessions() as session:
+        with parts(request).db.sessions() as session:
             if action == "activate":
                 failover.activate_slicer(session, signed.user_id, group_id, ActivateSlicer(slicer_id=slicer))
             elif action in ("slate_on", "slate_off"):
@@ -163,7 +191,7 @@ def act(request: Request, group_id: str, action: str = Form(""), slicer: str = F
             else:
                 raise FeedgateError(400, f"Unknown action '{action[:50]}'.")
     except FeedgateError as error:
-        with request.app.state.db.read_sessions() as session:
+        with parts(request).db.read_sessions() as session:
             try:
                 group = views.group_page(session, signed.user_id, group_id, 1)
             except FeedgateError as missing:
@@ -178,7 +206,7 @@ def channel_page(request: Request, channel_id: str) -> Response:
     if signed is None:
         return _login_redirect()
     try:
-        with request.app.state.db.read_sessions() as session:
+        with parts(request).db.read_sessions() as session:
             channel = views.channel_page(session, signed.user_id, channel_id)
     except FeedgateError as error:
         return _error(request, signed, error)
@@ -192,7 +220,7 @@ def set_program(request: Request, channel_id: str, blackout_id: str = Form(""), 
     if isinstance(signed, Response):
         return signed
     try:
-        with request.app.state.db.sessions() as session:
+        with parts(request).db.sessions() as session:
             programs.start_program(session, signed.user_id, channel_id,
                                    ProgramStart(blackout_id=blackout_id.strip() or None, title=title))
     except FeedgateError as error:
@@ -208,7 +236,7 @@ def simulate(request: Request, channel_id: str, ip: str = "", country: str = "",
         return _login_redirect()
     viewer = {"ip": ip, "country": country, "zip": zip, "dma": dma, "device": device, "at": at}
     try:
-        with request.app.state.db.read_sessions() as session:
+        with parts(request).db.read_sessions() as session:
             view = views.channel_page(session, signed.user_id, channel_id)
     except FeedgateError as error:
         return _error(request, signed, error)
@@ -216,7 +244,7 @@ def simulate(request: Request, channel_id: str, ip: str = "", country: str = "",
                         cbdma=dma or None, cbdevice=device or None)
     try:
         decision: dict[str, Any] | FeedgateError = playback_decision(
-            request.app.state.decisions, view["channel"]["id"], signed.user_id, query, None)
+            parts(request).decisions, view["channel"]["id"], signed.user_id, query, None).model_dump()
     except FeedgateError as error:
         decision = error
     return _page(request, "channel.html", signed, view=view, viewer=viewer, decision=decision)
@@ -233,15 +261,15 @@ def watch(request: Request, channel_id: str, country: str = "", zip: str = "", d
     signed = _signed(request)
     if signed is None:
         return _login_redirect()
-    state = request.app.state
+    console = parts(request)
     try:
-        with state.db.read_sessions() as session:
+        with console.db.read_sessions() as session:
             view = views.channel_page(session, signed.user_id, channel_id)
     except FeedgateError as error:
         return _error(request, signed, error)
     viewer = {"country": country, "zip": zip, "dma": dma, "device": device, "ip": ip}
     extras = {WATCH_FIELDS[name]: value.strip()[:64] for name, value in viewer.items() if value.strip()}
-    api_key = state.key_cache.api_key(state.db, signed.user_id)
+    api_key = console.api_key(signed.user_id)
     query = token_query(signed.user_id, api_key or "", view["channel"]["id"], ttl_s=WATCH_TOKEN_S, extras=extras)
     return _page(request, "watch.html", signed, view=view, viewer=viewer, query=query,
                  playlist=f"/channel/{quote(view['channel']['id'], safe='')}.m3u8?{query}")
@@ -253,17 +281,17 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
     signed = await run_in_threadpool(_signed, request)
     if signed is None:
         return Response("sign in first", status_code=401)
-    state = request.app.state
+    console = parts(request)
     try:
-        owner, params = await token_owner(state.signatures, t.encode("latin-1"), channel_id)
+        owner, params = await token_owner(console.signatures, t.encode("latin-1"), channel_id)
         if owner != signed.user_id:
             raise FeedgateError(403, "This playback token is another user's.")
-        watching = state.stream.watching(channel_id, owner, params, None)
-        decision = playback_decision(state.decisions, channel_id, owner, token_viewer(params), None)
+        watching = console.stream.watching(channel_id, owner, params, None)
+        decision = playback_decision(console.decisions, channel_id, owner, token_viewer(params), None)
     except FeedgateError as error:
         return Response(json.dumps(error.body()), status_code=error.status, media_type="application/json")
-    body = {"source": state.stream.now_playing(watching), "active_slicer": watching.plan.source,
-            "decision": decision}
+    body = {"source": console.stream.now_playing(watching), "active_slicer": watching.plan.source,
+            "decision": decision.model_dump()}
     return Response(json.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -274,11 +302,11 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
     signed = await run_in_threadpool(_signed, request)
     if signed is None:
         return Response("sign in first", status_code=401)
-    state = request.app.state
+    console = parts(request)
     page = max(1, min(page, 100_000))
 
     def render() -> dict[str, str]:
-        with state.db.read_sessions() as session:
+        with console.db.read_sessions() as session:
             if group:
                 g = views.group_page(session, signed.user_id, group, 1)
                 return {group: templates.get_template("_group.html").render(g=g, signed=signed)}
@@ -299,7 +327,7 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
                 yield f"event: cards\ndata: {json.dumps(changed)}\n\n"
             else:
                 yield ": idle\n\n"  # keeps proxies from closing a quiet stream
-            await state.console_feed.wait(30.0)
+            await console.feed.wait(30.0)
             await asyncio.sleep(0.05)  # one render for a burst of changes
 
     return StreamingResponse(events(), media_type="text/event-stream",

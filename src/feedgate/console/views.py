@@ -6,19 +6,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedgate.blackouts.models import Blackout
-from feedgate.blackouts.service import serialize_blackout
+from feedgate.blackouts.service import with_rules
 from feedgate.channels.models import Channel
-from feedgate.channels.service import get_channel, serialize_channel
-from feedgate.failover.models import FailoverEvent, FailoverGroup, serialize_event
-from feedgate.failover.policy import SIGNALS
-from feedgate.failover.service import get_group, serialize_group, visible_groups
+from feedgate.channels.service import get_channel, render_channels
+from feedgate.failover.models import FailoverEvent, FailoverGroup, Slicer
+from feedgate.failover.policy import SIGNALS, STATE_NAMES
+from feedgate.failover.service import event_shape, get_group, group_sources, serialize_group, visible_groups
 from feedgate.kit.time import now_ms
 from feedgate.programs.models import ScheduleWindow
 from feedgate.programs.service import program_at, serialize_tag
-from feedgate.slicers.models import Slicer
-from feedgate.webhooks.models import Webhook, WebhookDelivery
-
-STATE_NAMES = {0: "healthy", 1: "unhealthy", -1: "offline"}
+from feedgate.webhooks.models import Webhook
+from feedgate.webhooks.service import recent_deliveries
 
 
 def badge(slicer: dict[str, Any], row: Slicer | None, active: str, now: int) -> dict[str, Any]:
@@ -36,12 +34,12 @@ def badge(slicer: dict[str, Any], row: Slicer | None, active: str, now: int) -> 
 
 
 def group_view(session: Session, group: FailoverGroup, events: int = 1) -> dict[str, Any]:
-    body = serialize_group(session, group)
+    body = serialize_group(session, group).model_dump(by_alias=True)
     rows = {(r.slicer_id if r.owner == group.owner else f"{r.owner}:{r.slicer_id}"): r
             for r in session.scalars(select(Slicer).where(Slicer.failover_group_id == group.id))}
     now = now_ms()
     body["badges"] = [badge(s, rows.get(s["id"]), body["active_slicer_id"], now) for s in body["slicers"]]
-    body["events"] = [serialize_event(e) for e in session.scalars(
+    body["events"] = [event_shape(e).model_dump() for e in session.scalars(
         select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
         .order_by(FailoverEvent.time.desc(), FailoverEvent.id).limit(events))]
     body["thresholds"] = {name: getattr(group, name) for name in SIGNALS}
@@ -69,7 +67,8 @@ def group_page(session: Session, owner: str, group_id: str, page: int) -> dict[s
     size = 20
     stmt = (select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
             .order_by(FailoverEvent.time.desc(), FailoverEvent.id))
-    view["events"] = [serialize_event(e) for e in session.scalars(stmt.offset((page - 1) * size).limit(size + 1))]
+    view["events"] = [event_shape(e).model_dump() for e in session.scalars(stmt.offset((page - 1) * size)
+                                                                          .limit(size + 1))]
     view["more"] = len(view["events"]) > size
     view["events"] = view["events"][:size]
     view["page"] = page
@@ -81,26 +80,26 @@ def channel_page(session: Session, owner: str, channel_id: str) -> dict[str, Any
     channel = get_channel(session, owner, channel_id)
     now = now_ms()
     tag = program_at(session, owner, channel.id, now)
-    blackouts = [serialize_blackout(session, b, include_rules=True) for b in session.scalars(
+    blackouts = [with_rules(session, b).model_dump(by_alias=True) for b in session.scalars(
         select(Blackout).where(Blackout.channel_id == channel.id).order_by(Blackout.blackout_id))]
     windows = session.scalars(select(ScheduleWindow).where(ScheduleWindow.channel_id == channel.id,
                                                            ScheduleWindow.end_ms > now)
                               .order_by(ScheduleWindow.start_ms).limit(50)).all()
-    return {"channel": serialize_channel(session, channel), "program": serialize_tag(tag) if tag else None,
+    return {"channel": render_channels(session, [channel], group_sources)[0].model_dump(by_alias=True),
+            "program": serialize_tag(tag).model_dump(by_alias=True) if tag else None,
             "blackouts": blackouts, "windows": [{"blackout_id": w.blackout_id, "start": w.start_ms, "end": w.end_ms}
                                                 for w in windows]}
 
 
 def channels(session: Session, owner: str) -> list[dict[str, Any]]:
-    return [serialize_channel(session, c) for c in session.scalars(
-        select(Channel).where(Channel.owner == owner).order_by(Channel.desc, Channel.id).limit(200))]
+    rows = session.scalars(select(Channel).where(Channel.owner == owner).order_by(Channel.desc, Channel.id)
+                           .limit(200)).all()
+    return [c.model_dump(by_alias=True) for c in render_channels(session, rows, group_sources)]
 
 
 def webhooks(session: Session, owner: str) -> list[dict[str, Any]]:
     out = []
     for hook in session.scalars(select(Webhook).where(Webhook.owner == owner).order_by(Webhook.created)):
-        recent = session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
-                                 .order_by(WebhookDelivery.created_ms.desc()).limit(5)).all()
         out.append({"id": hook.id, "url": hook.url, "events": hook.events, "enabled": hook.enabled,
-                    "deliveries": [d.as_dict() for d in recent]})
+                    "deliveries": [d.model_dump() for d in recent_deliveries(session, hook.id)]})
     return out

@@ -18,22 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from feedgate.failover.events import GroupRef, Happened, write_events
 from feedgate.failover.health import HealthTable
-from feedgate.failover.models import FailoverEvent, FailoverGroup
+from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import HEALTHY, OFFLINE, Decision, GroupView, MemberView, evaluate, next_check_ms
 from feedgate.failover.registry import Fleet, GroupConfig, Registry
 from feedgate.kit.db import Database
-from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
 from feedgate.kit.models import bump_config_version
 from feedgate.kit.peers import EngineLock, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
-from feedgate.slicers.models import Slicer
-from feedgate.webhooks.outbox import enqueue_group_events
 
 log = logging.getLogger("feedgate.engine")
 LEADER_LOCK = 0x66676C6561646572  # "fglead"
@@ -273,7 +271,7 @@ class FailoverEngine:
     def _apply(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int) -> bool:
         """Commit the decision (switch, states, blacklist and events in one transaction), then mirror it."""
         names = {key: fleet.members[key].name for key in group.members}
-        events: list[dict[str, Any]] = []
+        events: list[Happened] = []
         with self.db.sessions() as session, session.begin():
             # The group row first, as every API change does: one lock order, so no deadlock with them.
             session.execute(select(FailoverGroup.id).where(FailoverGroup.id == group.id).with_for_update())
@@ -284,8 +282,7 @@ class FailoverEngine:
                 session.execute(update(Slicer).where(Slicer.id == change.key)
                                 .values(state=change.state, healthy_since_ms=change.healthy_since_ms))
                 kind = "healthy" if change.state == HEALTHY else "unhealthy"
-                events.append({"kind": kind, "from_slicer_id": names[change.key], "to_slicer_id": None,
-                               "reason": change.reason})
+                events.append(Happened(kind, change.reason, names[change.key]))
             for key, until in decision.blacklist.items():
                 session.execute(update(Slicer).where(Slicer.id == key).values(blacklist_until=until))
             if decision.switch is not None:
@@ -299,20 +296,17 @@ class FailoverEngine:
                     # An operator switched it meanwhile: drop this decision; the reload re-evaluates it.
                     session.rollback()
                     return False
-                events.append({"kind": decision.switch.kind, "from_slicer_id": names.get(group.active or ""),
-                               "to_slicer_id": names[decision.switch.to_key], "reason": decision.switch.reason})
+                events.append(Happened(decision.switch.kind, decision.switch.reason, names.get(group.active or ""),
+                                       names[decision.switch.to_key]))
                 bump_config_version(session, "switch")
             elif decision.no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=True))
-                events.append({"kind": "no_candidate", "from_slicer_id": names.get(group.active or ""),
-                               "to_slicer_id": None, "reason": decision.no_candidate})
+                events.append(Happened("no_candidate", decision.no_candidate, names.get(group.active or "")))
             elif decision.clear_no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=False))
-            if events:
-                rows = [{"id": new_id(), "time": now, **event} for event in events]
-                session.execute(insert(FailoverEvent), [{"failover_group_id": group.id, **row} for row in rows])
-                # The webhook outbox in the same transaction: a crash after the switch loses no alert.
-                enqueue_group_events(session, group.id, [{"@type": "FailoverEvent", **row} for row in rows])
+            # Stored with the switch; their listeners (the webhook outbox) write in this transaction too, so a
+            # crash after the switch loses no alert.
+            write_events(session, GroupRef(group.id, group.owner, group.name), events, now)
         # Committed: mirror it in the registry (the engine is the only writer of these fields).
         for change in decision.states:
             member = fleet.members[change.key]

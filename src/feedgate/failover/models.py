@@ -1,8 +1,15 @@
+"""The failover domain's tables: groups, their allowed owners and events, and the slicers the engine judges.
+
+The `Slicer` row lives here because the engine owns its state columns (state, healthy since, blacklist);
+the `slicers` package registers slicers and ingests their heartbeats on top of it.
+"""
+
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from feedgate.failover.policy import OFFLINE
 from feedgate.kit.db import Base, Timestamped
 
 
@@ -59,6 +66,27 @@ class FailoverEvent(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
 
 
-def serialize_event(event: FailoverEvent) -> dict[str, Any]:
-    return {"@type": "FailoverEvent", "id": event.id, "time": event.time, "kind": event.kind,
-            "from_slicer_id": event.from_slicer_id, "to_slicer_id": event.to_slicer_id, "reason": event.reason}
+class Slicer(Timestamped, Base):
+    """A Live Slicer known by its heartbeats. `slicer_id` is the slicer's own slicerID setting."""
+
+    __tablename__ = "slicers"
+    __table_args__ = (UniqueConstraint("owner", "slicer_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    slicer_id: Mapped[str] = mapped_column(String(100))
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    thumb_url: Mapped[str] = mapped_column(String(2000), default="")
+    hls_url: Mapped[str] = mapped_column(String(2000), default="")  # its HLS multivariant playlist, announced
+    failover_group_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("failover_groups.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    order: Mapped[int] = mapped_column(Integer, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_heartbeat_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Engine-owned: its state (policy.HEALTHY, UNHEALTHY, OFFLINE) and since when it has been healthy.
+    state: Mapped[int] = mapped_column(Integer, default=OFFLINE)
+    healthy_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    blacklist_until: Mapped[int] = mapped_column(BigInteger, default=0)
+

@@ -8,7 +8,8 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-HEALTHY, UNHEALTHY, OFFLINE = 0, 1, -1
+HEALTHY, UNHEALTHY, OFFLINE = 0, 1, -1  # status.state as the documents define it
+STATE_NAMES = {HEALTHY: "healthy", UNHEALTHY: "unhealthy", OFFLINE: "offline"}
 # What a slicer reports in its heartbeat, then what feedgate observes itself (its HLS playlist frozen).
 SIGNALS = ("input_loss_ms", "video_black_ms", "audio_silence_ms", "dropped_frames_pct", "upload_queue_s",
            "playlist_stale_ms")

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from feedgate.failover.models import FailoverGroup
+from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import HealthPolicy
 from feedgate.kit.db import Database
 from feedgate.kit.models import ConfigVersion
-from feedgate.slicers.models import Slicer
 
 DEFAULT_INTERVAL_MS = 1000
 
@@ -63,6 +62,7 @@ class MemberConfig:
 class GroupConfig:
     id: str
     owner: str
+    name: str
     mode: str
     auto_failback: bool
     hot_warm: int
@@ -90,8 +90,8 @@ class Fleet:
 
 def group_config(g: Any) -> GroupConfig:
     """A group row (ORM object or plain row) as the registry holds it."""
-    return GroupConfig(id=g.id, owner=g.owner, mode=g.mode, auto_failback=g.auto_failback, hot_warm=g.hot_warm,
-                       no_slicer=g.no_slicer, policy=health_policy(g), active=g.active_slicer,
+    return GroupConfig(id=g.id, owner=g.owner, name=g.name, mode=g.mode, auto_failback=g.auto_failback,
+                       hot_warm=g.hot_warm, no_slicer=g.no_slicer, policy=health_policy(g), active=g.active_slicer,
                        no_candidate=g.no_candidate)
 
 

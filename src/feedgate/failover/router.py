@@ -1,11 +1,9 @@
-from typing import Any
+"""Failover groups over HTTP: thin routes over `service`, each declaring the shape it answers."""
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from feedgate.auth.dependencies import Owner
-from feedgate.failover import service
-from feedgate.failover.models import FailoverEvent, FailoverGroup
+from feedgate.failover import schemas, service
 from feedgate.failover.schemas import (
     ActivateSlicer,
     ChannelsChange,
@@ -15,47 +13,42 @@ from feedgate.failover.schemas import (
     OwnersChange,
     SlicersChange,
 )
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
-from feedgate.kit.pagination import paginate
+from feedgate.kit.deps import FORBIDDEN, PageDep, PlainRoute, SessionDep, deleted
+from feedgate.kit.schemas import Deleted
 
 router = APIRouter(prefix="/failover-groups", tags=["failover groups"], route_class=PlainRoute)
 NO_CONTENT = Response(status_code=204)
 
 
-
 @router.get("", summary="Get all failover groups")
-def list_groups(owner: Owner, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    return paginate(session, service.visible_groups(owner), query=page, path=service.API,
-                    serialize=lambda g: service.serialize_group(session, g),
-                    order_fields={"created": FailoverGroup.created, "name": FailoverGroup.name},
-                    updated_column=FailoverGroup.updated, tombstone=("failover_group", owner, ""),
-                    tombstone_type="FailoverGroup")
+def list_groups(owner: Owner, session: SessionDep, page: PageDep) -> schemas.FailoverGroups:
+    return service.list_groups(session, owner, page)
 
 
 @router.post("", status_code=201, summary="Create a failover group")
-def create_group(data: GroupCreate, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    group = service.create_group(session, owner, data)
-    return service.serialize_group(session, group)
+def create_group(data: GroupCreate, owner: Owner, session: SessionDep) -> schemas.FailoverGroup:
+    return service.serialize_group(session, service.create_group(session, owner, data))
 
 
 @router.get("/{group_id}", summary="Get a failover group")
-def get_group(group_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
+def get_group(group_id: str, owner: Owner, session: SessionDep) -> schemas.FailoverGroup:
     return service.serialize_group(session, service.get_group(session, owner, group_id))
 
 
-@router.patch("/{group_id}", status_code=204, summary="Update failover group configuration")
+@router.patch("/{group_id}", status_code=204, summary="Update failover group configuration", responses=FORBIDDEN)
 def update_group(group_id: str, data: GroupUpdate, owner: Owner, session: SessionDep) -> Response:
     service.update_group(session, owner, group_id, data)
     return NO_CONTENT
 
 
-@router.delete("/{group_id}", summary="Delete a failover group")
-def delete_group(group_id: str, owner: Owner, session: SessionDep, request: Request) -> dict[str, Any]:
+@router.delete("/{group_id}", summary="Delete a failover group", responses=FORBIDDEN)
+def delete_group(group_id: str, owner: Owner, session: SessionDep, request: Request) -> Deleted:
     service.delete_group(session, owner, group_id)
     return deleted(request, "FailoverGroup")
 
 
-@router.put("/{group_id}/activate_slicer", status_code=204, summary="Set the active Live Slicer")
+@router.put("/{group_id}/activate_slicer", status_code=204, summary="Set the active Live Slicer",
+            responses=FORBIDDEN)
 def activate_slicer(group_id: str, data: ActivateSlicer, owner: Owner, session: SessionDep) -> Response:
     service.activate_slicer(session, owner, group_id, data)
     return NO_CONTENT
@@ -68,43 +61,38 @@ def change_channels(group_id: str, data: ChannelsChange, owner: Owner, session: 
 
 
 @router.get("/{group_id}/allowed-owners", summary="Get the users allowed to use a failover group")
-def list_allowed_owners(group_id: str, owner: Owner, session: SessionDep) -> dict[str, Any]:
-    rows = service.list_allowed_owners(session, owner, group_id)
-    return {"@id": f"{service.API}/{group_id}/allowed-owners", "@type": "Collection",
-            "items": [{"id": r.id, "owner": r.owner, "failover_group_id": r.failover_group_id} for r in rows],
-            "total_items": len(rows)}
+def list_allowed_owners(group_id: str, owner: Owner, session: SessionDep) -> schemas.AllowedOwners:
+    return service.list_allowed_owners(session, owner, group_id)
 
 
-@router.put("/{group_id}/allowed-owners", status_code=204, summary="Grant or deny authorization")
+@router.put("/{group_id}/allowed-owners", status_code=204, summary="Grant or deny authorization",
+            responses=FORBIDDEN)
 def change_allowed_owners(group_id: str, data: OwnersChange, owner: Owner, session: SessionDep) -> Response:
     service.change_allowed_owners(session, owner, group_id, data)
     return NO_CONTENT
 
 
-@router.put("/{group_id}/set_no_slicer", status_code=204, summary="Toggle between a Live Slicer and slate")
+@router.put("/{group_id}/set_no_slicer", status_code=204, summary="Toggle between a Live Slicer and slate",
+            responses=FORBIDDEN)
 def set_no_slicer(group_id: str, data: NoSlicer, owner: Owner, session: SessionDep) -> Response:
     service.set_no_slicer(session, owner, group_id, data.no_slicer)
     return NO_CONTENT
 
 
-@router.put("/{group_id}/slicers", status_code=204, summary="Update Live Slicer failover eligibility")
+@router.put("/{group_id}/slicers", status_code=204, summary="Update Live Slicer failover eligibility",
+            responses=FORBIDDEN)
 def change_slicers(group_id: str, data: SlicersChange, owner: Owner, session: SessionDep) -> Response:
     service.change_slicers(session, owner, group_id, data)
     return NO_CONTENT
 
 
-@router.delete("/{group_id}/slicers/{slicer_id}", status_code=204, summary="Remove a slicer from the group")
+@router.delete("/{group_id}/slicers/{slicer_id}", status_code=204, summary="Remove a slicer from the group",
+               responses=FORBIDDEN)
 def remove_member(group_id: str, slicer_id: str, owner: Owner, session: SessionDep) -> Response:
     service.remove_member(session, owner, group_id, slicer_id)
     return NO_CONTENT
 
 
 @router.get("/{group_id}/events", summary="Failover events, newest first")
-def list_events(group_id: str, owner: Owner, session: SessionDep, page: PageDep) -> dict[str, Any]:
-    group = service.get_group(session, owner, group_id)
-    stmt = select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
-    result = paginate(session, stmt, query=page, path=f"{service.API}/{group_id}/events",
-                      serialize=service.serialize_event, order_fields={"time": FailoverEvent.time},
-                      updated_column=None, default_order="-time")
-    return result
-
+def list_events(group_id: str, owner: Owner, session: SessionDep, page: PageDep) -> schemas.FailoverEvents:
+    return service.list_events(session, owner, group_id, page)

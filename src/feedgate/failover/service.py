@@ -1,5 +1,6 @@
 """Failover groups: the seed's nine endpoints, the extra ones of DESIGN.md, sharing between owners."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -7,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from feedgate.auth.models import User
 from feedgate.channels.models import Channel
-from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, serialize_event
+from feedgate.failover import schemas
+from feedgate.failover.events import GroupRef, Happened, write_events
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, Slicer
 from feedgate.failover.registry import member_name
 from feedgate.failover.schemas import (
     ActivateSlicer,
@@ -21,20 +24,20 @@ from feedgate.failover.schemas import (
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import now_ms, utcnow
-from feedgate.slicers.models import Slicer
-from feedgate.webhooks.outbox import enqueue_group_events
 
 API = "/api/v4/failover-groups"
 POLICY_FIELDS = tuple(HealthPolicyFields.model_fields)
 
 
-def record_event(session: Session, group_id: str, kind: str, reason: str,
+def group_ref(group: FailoverGroup) -> GroupRef:
+    return GroupRef(group.id, group.owner, group.name)
+
+
+def record_event(session: Session, group: FailoverGroup, kind: str, reason: str,
                  from_slicer: str | None = None, to_slicer: str | None = None) -> None:
-    event = FailoverEvent(id=new_id(), failover_group_id=group_id, time=now_ms(), kind=kind,
-                          from_slicer_id=from_slicer, to_slicer_id=to_slicer, reason=reason)
-    session.add(event)
-    enqueue_group_events(session, group_id, [serialize_event(event)])  # the outbox, same transaction
+    write_events(session, group_ref(group), [Happened(kind, reason, from_slicer, to_slicer)], now_ms())
 
 
 def visible_groups(owner: str) -> Any:
@@ -61,38 +64,79 @@ def owned_group(session: Session, owner: str, group_id: str) -> FailoverGroup:
     return group
 
 
-def active_slicer_name(session: Session, group: FailoverGroup) -> str:
-    """The documented string in every state: the slicer's ID, "no_slicer" on slate, "" when none is on air."""
-    if group.no_slicer:
+def source_name(no_slicer: bool, active: tuple[str, str] | None, group_owner: str) -> str:
+    """A group's current source in the documented form: the active member's name (its slicerID, or
+    OWNER:slicerID for another owner's), "no_slicer" on slate, "" when no slicer is on air."""
+    if no_slicer:
         return "no_slicer"
-    if group.active_slicer is None:
-        return ""
-    row = session.execute(select(Slicer.owner, Slicer.slicer_id).where(Slicer.id == group.active_slicer)).first()
-    return "" if row is None else member_name(row.owner, row.slicer_id, group.owner)
+    return "" if active is None else member_name(active[0], active[1], group_owner)
 
 
-def serialize_group(session: Session, group: FailoverGroup) -> dict[str, Any]:
-    channels = session.execute(
-        select(Channel.id, Channel.desc).where(Channel.failover_group_id == group.id).order_by(Channel.created)
-    ).all()
-    slicers = session.scalars(
-        select(Slicer).where(Slicer.failover_group_id == group.id).order_by(Slicer.order, Slicer.slicer_id)
-    ).all()
+def group_sources(session: Session, group_ids: Sequence[str]) -> dict[str, str]:
+    """`source_name` of each group, in one query."""
+    if not group_ids:
+        return {}
+    rows = session.execute(
+        select(FailoverGroup.id, FailoverGroup.owner, FailoverGroup.no_slicer, Slicer.owner.label("s_owner"),
+               Slicer.slicer_id).outerjoin(Slicer, Slicer.id == FailoverGroup.active_slicer)
+        .where(FailoverGroup.id.in_(list(group_ids))))
+    return {r.id: source_name(r.no_slicer, (r.s_owner, r.slicer_id) if r.slicer_id else None, r.owner)
+            for r in rows}
+
+
+def render_groups(session: Session, groups: Sequence[FailoverGroup]) -> list[schemas.FailoverGroup]:
+    """Groups as the API shows them: their channels, members and sources read in three queries a batch."""
+    ids = [g.id for g in groups]
+    channels: dict[str, list[schemas.GroupChannel]] = {i: [] for i in ids}
+    members: dict[str, list[Slicer]] = {i: [] for i in ids}
+    if ids:
+        for c in session.execute(select(Channel.id, Channel.desc, Channel.failover_group_id)
+                                 .where(Channel.failover_group_id.in_(ids)).order_by(Channel.created, Channel.id)):
+            channels[c.failover_group_id].append(schemas.GroupChannel(id=c.id, desc=c.desc))
+        for s in session.scalars(select(Slicer).where(Slicer.failover_group_id.in_(ids))
+                                 .order_by(Slicer.order, Slicer.slicer_id)):
+            members[s.failover_group_id or ""].append(s)
+    sources = group_sources(session, ids)
+    return [_group_shape(g, channels[g.id], members[g.id], sources.get(g.id, "")) for g in groups]
+
+
+def _group_shape(group: FailoverGroup, channels: list[schemas.GroupChannel], members: list[Slicer],
+                 source: str) -> schemas.FailoverGroup:
     flat = group.mode == "flat"
-    body: dict[str, Any] = {
-        "@id": f"{API}/{group.id}", "@type": "FailoverGroup", "id": group.id, "owner": group.owner,
-        "name": group.name, "hot_warm": group.hot_warm, "mode": group.mode, "auto_failback": group.auto_failback,
-        "failover_time": group.failover_time, "active": None, "active_slicer_id": active_slicer_name(session, group),
-        "no_slicer": group.no_slicer,
-        "channels": [{"id": c.id, "desc": c.desc} for c in channels],
-        "slicers": [{
-            "id": member_name(s.owner, s.slicer_id, group.owner), "blacklist_until": s.blacklist_until,
-            "order": 1 if flat else s.order, "status": {"state": s.state, "thumb_url": s.thumb_url},
-            "hostname": s.hostname, "enabled": s.enabled,
-        } for s in slicers],
-    }
-    body.update({name: getattr(group, name) for name in POLICY_FIELDS})
-    return body
+    slicers = [schemas.GroupSlicer(
+        id=member_name(s.owner, s.slicer_id, group.owner), blacklist_until=s.blacklist_until,
+        order=1 if flat else s.order, status=schemas.SlicerStatus(state=s.state, thumb_url=s.thumb_url),
+        hostname=s.hostname, enabled=s.enabled) for s in members]
+    return schemas.FailoverGroup(
+        at_id=f"{API}/{group.id}", id=group.id, owner=group.owner, name=group.name, hot_warm=group.hot_warm,
+        mode=group.mode, auto_failback=group.auto_failback, failover_time=group.failover_time,
+        active_slicer_id=source, no_slicer=group.no_slicer, channels=channels, slicers=slicers,
+        **{name: getattr(group, name) for name in POLICY_FIELDS})
+
+
+def serialize_group(session: Session, group: FailoverGroup) -> schemas.FailoverGroup:
+    return render_groups(session, [group])[0]
+
+
+def list_groups(session: Session, owner: str, page: PageQuery) -> schemas.FailoverGroups:
+    listed = Listed(API, {"created": FailoverGroup.created, "name": FailoverGroup.name},
+                    updated_column=FailoverGroup.updated, tombstone=("failover_group", owner, ""),
+                    tombstone_type="FailoverGroup")
+    return paginate(session, visible_groups(owner), page, listed, lambda rows: render_groups(session, rows),
+                    schemas.FailoverGroups)
+
+
+def event_shape(event: FailoverEvent) -> schemas.FailoverEvent:
+    return schemas.FailoverEvent(id=event.id, time=event.time, kind=event.kind, from_slicer_id=event.from_slicer_id,
+                                 to_slicer_id=event.to_slicer_id, reason=event.reason)
+
+
+def list_events(session: Session, owner: str, group_id: str, page: PageQuery) -> schemas.FailoverEvents:
+    group = get_group(session, owner, group_id)
+    stmt = select(FailoverEvent).where(FailoverEvent.failover_group_id == group.id)
+    listed = Listed(f"{API}/{group_id}/events", {"time": FailoverEvent.time}, default_order="-time")
+    return paginate(session, stmt, page, listed, lambda rows: [event_shape(e) for e in rows],
+                    schemas.FailoverEvents)
 
 
 def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGroup:
@@ -100,7 +144,7 @@ def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGro
     group = FailoverGroup(id=new_id(), owner=owner, **values)
     session.add(group)
     session.flush()
-    record_event(session, group.id, "config", f"group created ({group.mode})")
+    record_event(session, group, "config", f"group created ({group.mode})")
     session.commit()  # no version bump: a group without members or channels changes no decision
     return group
 
@@ -125,7 +169,7 @@ def update_group(session: Session, owner: str, group_id: str, data: GroupUpdate)
     for key, value in changes.items():
         setattr(group, key, value)
     group.updated = utcnow()
-    record_event(session, group.id, "config", ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
+    record_event(session, group, "config", ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
     bump_config_version(session)
     session.commit()
 
@@ -148,12 +192,12 @@ def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateS
         raise bad_request(f"Failover group '{group_id}' has auto_failback on; "
                           "turn it off before activating a slicer by hand.")
     slicer = resolve_member(session, group, data.slicer_id, "slicer_id")
-    previous = (active_slicer_name(session, group) or None) if not group.no_slicer else None
+    previous = (group_sources(session, [group.id]).get(group.id) or None) if not group.no_slicer else None
     group.active_slicer = slicer.id
     group.failover_time = now_ms()
     group.no_candidate = False
     group.updated = utcnow()
-    record_event(session, group.id, "activated", "activated by the operator", previous, data.slicer_id)
+    record_event(session, group, "activated", "activated by the operator", previous, data.slicer_id)
     bump_config_version(session)
     session.commit()
 
@@ -189,16 +233,19 @@ def change_channels(session: Session, owner: str, group_id: str, data: ChannelsC
             channel.failover_group_id = None
             channel.updated = now
     if data.channels_ids_to_add or data.channels_ids_to_remove:
-        record_event(session, group.id, "config",
+        record_event(session, group, "config",
                      f"channels added {data.channels_ids_to_add}, removed {data.channels_ids_to_remove}")
         bump_config_version(session)
     session.commit()
 
 
-def list_allowed_owners(session: Session, owner: str, group_id: str) -> list[AllowedOwner]:
+def list_allowed_owners(session: Session, owner: str, group_id: str) -> schemas.AllowedOwners:
     group = get_group(session, owner, group_id)
-    return list(session.scalars(select(AllowedOwner).where(AllowedOwner.failover_group_id == group.id)
-                                .order_by(AllowedOwner.owner)))
+    rows = session.scalars(select(AllowedOwner).where(AllowedOwner.failover_group_id == group.id)
+                           .order_by(AllowedOwner.owner)).all()
+    return schemas.AllowedOwners(
+        at_id=f"{API}/{group_id}/allowed-owners", total_items=len(rows),
+        items=[schemas.AllowedOwner(id=r.id, owner=r.owner, failover_group_id=r.failover_group_id) for r in rows])
 
 
 def change_allowed_owners(session: Session, owner: str, group_id: str, data: OwnersChange) -> None:
@@ -221,7 +268,7 @@ def change_allowed_owners(session: Session, owner: str, group_id: str, data: Own
         session.execute(update(Slicer).where(Slicer.failover_group_id == group.id, Slicer.owner == user_id)
                         .values(failover_group_id=None))
     if data.owners_to_add or data.owners_to_remove:
-        record_event(session, group.id, "config",
+        record_event(session, group, "config",
                      f"allowed owners added {data.owners_to_add}, removed {data.owners_to_remove}")
         bump_config_version(session)
     session.commit()
@@ -232,7 +279,7 @@ def set_no_slicer(session: Session, owner: str, group_id: str, no_slicer: bool) 
     if group.no_slicer != no_slicer:
         group.no_slicer = no_slicer
         group.updated = utcnow()
-        record_event(session, group.id, "no_slicer_on" if no_slicer else "no_slicer_off",
+        record_event(session, group, "no_slicer_on" if no_slicer else "no_slicer_off",
                      "slate on air by the operator" if no_slicer else "back to the active slicer")
         bump_config_version(session)
     session.commit()
@@ -252,7 +299,7 @@ def change_slicers(session: Session, owner: str, group_id: str, data: SlicersCha
             slicer.enabled = item.enabled
         changed.append(f"{item.slicer_id}(order={slicer.order}, enabled={slicer.enabled})")
     if changed:
-        record_event(session, group.id, "config", "slicers " + ", ".join(changed))
+        record_event(session, group, "config", "slicers " + ", ".join(changed))
         bump_config_version(session)
     session.commit()
 
@@ -264,7 +311,7 @@ def remove_member(session: Session, owner: str, group_id: str, slicer_ref: str) 
     if group.owner != owner and slicer.owner != owner:
         raise forbidden(f"Slicer '{slicer_ref}' belongs to another owner; only the group's owner may remove it.")
     slicer.failover_group_id = None
-    record_event(session, group.id, "left", "removed from the group", member_name(slicer.owner, slicer.slicer_id,
+    record_event(session, group, "left", "removed from the group", member_name(slicer.owner, slicer.slicer_id,
                                                                                   group.owner))
     bump_config_version(session)
     session.commit()

@@ -1,8 +1,6 @@
 """Viewer location: a MaxMind-format City database and the operators' zip-to-DMA table."""
 
 import csv
-import ipaddress
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +10,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from feedgate.geo.models import ZipDma
+from feedgate.geo.validators import is_dma, is_zip
 from feedgate.kit.models import bump_config_version
-
-ZIP_RE = re.compile(r"^\d{5}$")
-DMA_RE = re.compile(r"^\d{1,4}$")
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class GeoReader:
         country = (record.get("country") or {}).get("iso_code")
         postal = (record.get("postal") or {}).get("code")
         metro = (record.get("location") or {}).get("metro_code")
-        return Location(country=country, zip=postal if postal and ZIP_RE.match(str(postal)) else None,
+        return Location(country=country, zip=postal if postal and is_zip(str(postal)) else None,
                         dma=str(metro) if metro is not None else None)
 
     def close(self) -> None:
@@ -70,11 +66,11 @@ def load_dma_csv(session: Session, path: Path, *, replace: bool = True) -> LoadR
                 refused.append(f"line {number}: expected two columns zip,dma")
                 continue
             zip_code, dma = row[0].strip(), row[1].strip()
-            if number == 1 and not ZIP_RE.match(zip_code):
+            if number == 1 and not is_zip(zip_code):
                 continue  # header
-            if not ZIP_RE.match(zip_code):
+            if not is_zip(zip_code):
                 refused.append(f"line {number}: '{zip_code}' is not a 5-digit zip code")
-            elif not DMA_RE.match(dma):
+            elif not is_dma(dma):
                 refused.append(f"line {number}: '{dma}' is not a numeric DMA code")
             else:
                 rows[zip_code] = dma
@@ -87,9 +83,3 @@ def load_dma_csv(session: Session, path: Path, *, replace: bool = True) -> LoadR
     session.commit()
     return LoadReport(len(rows), refused)
 
-
-def valid_ip(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None

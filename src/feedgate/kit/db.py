@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from feedgate.kit.errors import FeedgateError
+from feedgate.kit.events import EVENTS, DomainEvent, take
 from feedgate.kit.time import as_utc, utcnow
 
 NAMING = {
@@ -49,72 +50,7 @@ def make_engine(url: str, threads: int = 32) -> Engine:
     """An engine whose pool covers every worker thread plus the background threads (engine, batch writer,
     watcher), so a request never waits for a connection behind another request's thread."""
     if url.startswith("sqlite"):
-        # SQLite connections are cheap to keep and costly to reopen (pragmas, WAL setup): keep them all.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=threads + 8, max_overflow=8)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn: Any, _: Any) -> None:
-            # Let us issue BEGIN ourselves: BEGIN IMMEDIATE takes the write lock up front, so two
-            # writers queue on busy_timeout instead of failing on a read-to-write lock upgrade.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        # One process owns the file, so writers queue on a Python lock instead of SQLite's busy handler,
-        # which sleep-polls (up to 100 ms a try) and collapses throughput under concurrent writes.
-        # Ownership follows the DBAPI connection, not the thread: FastAPI may roll back a failed request's
-        # session from another thread than the one that began it.
-        writer = threading.Lock()
-        holders: set[int] = set()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # Readers (WAL) never block and must not queue behind writers; writers lock up front.
-            if conn.get_execution_options().get(READONLY, False):
-                conn.exec_driver_sql("BEGIN")
-                return
-            dbapi_id = _raw_id(conn.connection)
-            if not writer.acquire(timeout=30):
-                raise FeedgateError(503, "The database stayed busy for 30 s; try again.")
-            holders.add(dbapi_id)
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                _release(dbapi_id)
-                raise
-
-        def _raw_id(connection: Any) -> int:
-            # SQLAlchemy hands the dialect its pool proxy; the raw sqlite3 connection is the stable key.
-            return id(getattr(connection, "dbapi_connection", connection))
-
-        def _release(dbapi_id: int) -> None:
-            if dbapi_id in holders:
-                holders.discard(dbapi_id)
-                writer.release()
-
-        dialect = engine.dialect
-        commit, rollback = dialect.do_commit, dialect.do_rollback
-
-        def do_commit(dbapi_connection: Any) -> None:
-            try:
-                commit(dbapi_connection)
-            finally:
-                _release(_raw_id(dbapi_connection))
-
-        def do_rollback(dbapi_connection: Any) -> None:
-            try:
-                rollback(dbapi_connection)
-            finally:
-                _release(_raw_id(dbapi_connection))
-
-        dialect.do_commit = do_commit  # type: ignore[method-assign]
-        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-        return engine
+        return _sqlite_engine(url, threads)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # PostgreSQL: a few connections kept, the rest opened on demand; at the default 8 threads an instance uses
@@ -124,6 +60,82 @@ def make_engine(url: str, threads: int = 32) -> Engine:
     return create_engine(url, pool_size=8, max_overflow=threads + 8, pool_timeout=10)
 
 
+def _sqlite_engine(url: str, threads: int) -> Engine:
+    # SQLite connections are cheap to keep and costly to reopen (pragmas, WAL setup): keep them all.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=threads + 8, max_overflow=8)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_conn: Any, _: Any) -> None:
+        # Let us issue BEGIN ourselves: BEGIN IMMEDIATE takes the write lock up front, so two
+        # writers queue on busy_timeout instead of failing on a read-to-write lock upgrade.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    _WriterLock().install(engine)
+    return engine
+
+
+class _WriterLock:
+    """One process owns the SQLite file, so writers queue on a Python lock instead of SQLite's busy handler,
+    which sleep-polls (up to 100 ms a try) and collapses throughput under concurrent writes.
+
+    Ownership follows the DBAPI connection, not the thread: FastAPI may roll back a failed request's session
+    from another thread than the one that began it. Readers (WAL) never block and never queue here.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.holders: set[int] = set()
+
+    @staticmethod
+    def _raw_id(connection: Any) -> int:
+        # SQLAlchemy hands the dialect its pool proxy; the raw sqlite3 connection is the stable key.
+        return id(getattr(connection, "dbapi_connection", connection))
+
+    def release(self, dbapi_connection: Any) -> None:
+        dbapi_id = self._raw_id(dbapi_connection)
+        if dbapi_id in self.holders:
+            self.holders.discard(dbapi_id)
+            self.lock.release()
+
+    def begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get(READONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not self.lock.acquire(timeout=30):
+            raise FeedgateError(503, "The database stayed busy for 30 s; try again.")
+        self.holders.add(self._raw_id(conn.connection))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(conn.connection)
+            raise
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "begin", self.begin)
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+
 READONLY = "feedgate_readonly"
 CONFIG_CHANGED = "feedgate_config_changed"  # set in Session.info by kit.models.bump_config_version
 
@@ -131,8 +143,9 @@ CONFIG_CHANGED = "feedgate_config_changed"  # set in Session.info by kit.models.
 class Database:
     """One engine and session factory per process.
 
-    `on_config_change` callbacks run after every commit that moved the configuration version (the one
-    path for this process's side effects of a change: decisions, the fleet registry, the engine).
+    `on_event` listeners get the domain events a transaction recorded (`kit.events`), inside it, just
+    before it commits. `on_config_change` callbacks run after every commit that moved the configuration
+    version: the one path for this process's side effects of a change (decisions, the registry, the engine).
     """
 
     def __init__(self, url: str, threads: int = 32) -> None:
@@ -144,9 +157,22 @@ class Database:
         # SQLite has one writer: write requests queue here, on the event loop, holding no worker thread, so
         # a request that holds the writer lock can always get a thread to finish (no pool starvation).
         self.write_gate: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
+        self.on_event: list[Callable[[Session, list[DomainEvent]], None]] = []
         self.on_config_change: list[Callable[[str], None]] = []  # called with the change's kind
+        event.listen(self.sessions, "before_commit", self._before_commit)
         event.listen(self.sessions, "after_commit", self._after_commit)
-        event.listen(self.sessions, "after_rollback", lambda session: session.info.pop(CONFIG_CHANGED, None))
+        event.listen(self.sessions, "after_rollback", self._after_rollback)
+
+    def _before_commit(self, session: Session) -> None:
+        events = take(session)
+        if events:
+            for listener in self.on_event:
+                listener(session, events)
+
+    @staticmethod
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(CONFIG_CHANGED, None)
+        session.info.pop(EVENTS, None)
 
     def _after_commit(self, session: Session) -> None:
         kind = session.info.pop(CONFIG_CHANGED, None)

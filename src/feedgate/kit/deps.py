@@ -10,13 +10,15 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request, Response
-from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedgate.kit.db import Database
 from feedgate.kit.pagination import PageQuery, page_query
+from feedgate.kit.schemas import Deleted
+from feedgate.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Sessions are closed (connection back to the pool) on threads of their own: closing must never queue
@@ -39,6 +41,16 @@ async def write_turn(db: Database) -> AsyncIterator[None]:
         yield
 
 
+# The app keeps one typed `Runtime` in `app.state.runtime` (feedgate.app.runtime). Lower layers never import
+# it: each reads the one part it needs through an accessor in the package that owns the part's type.
+async def database(request: Request) -> Database:
+    return request.app.state.runtime.db
+
+
+async def settings(request: Request) -> Settings:
+    return request.app.state.runtime.settings
+
+
 SESSIONS = "feedgate.sessions"  # scope keys: the request's sessions, and the write turn it holds
 WRITE_TURN = "feedgate.write_turn"
 
@@ -49,7 +61,7 @@ async def get_session(request: Request) -> Session:
     A plain async dependency (no generator: FastAPI's exit-stack machinery cost a fifth of a request);
     `SessionCloser` closes the session and ends the write turn when the request is over.
     """
-    db: Database = request.app.state.db
+    db = await database(request)
     if request.method in READ_METHODS:
         session = db.read_sessions()
     else:
@@ -78,39 +90,56 @@ class SessionCloser:
                 turn.release()
 
 
+# Routes that can answer 403 (an allowed owner asking for an owner's change) say so; OpenAPI adds the body.
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "Only the owner may do this"}}
+
 SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(database)]
+SettingsDep = Annotated[Settings, Depends(settings)]
 PageDep = Annotated[PageQuery, Depends(page_query)]
 
 
 class PlainRoute(APIRoute):
-    """Routes render the dicts their services build straight to JSON bytes (orjson), in the route's thread.
+    """Routes render what they return (a response shape, or a `Response` as is) to JSON bytes themselves.
 
-    FastAPI would validate a sync route's inferred response model, and run `jsonable_encoder`, in a second
-    worker-thread hop or on the event loop; while a request waits for that hop it still holds its database
-    connection, so a burst larger than the pool starved it (the old 30 s freeze), and the encoder was an
-    eighth of a request's CPU. A route that returns a `Response` keeps it as is.
+    The return annotation is the route's `response_model`: OpenAPI documents the body from it, and its own
+    pydantic serializer renders it, in the route's thread. FastAPI would instead validate the answer again
+    in a second worker-thread hop (or on the event loop) while the request still holds its database
+    connection, so a burst larger than the pool starved it (the old 30 s freeze). An endpoint that answers
+    a `Response` skips that hop.
     """
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], *, response_model: Any = None, **kwargs: Any) -> None:
-        if isinstance(response_model, DefaultPlaceholder):
-            response_model = None
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         status = kwargs.get("status_code")
-        if response_model is None and not inspect.iscoroutinefunction(endpoint):
-            endpoint = _rendered(endpoint, status if isinstance(status, int) else 200)
-        super().__init__(path, endpoint, response_model=response_model, **kwargs)
+        super().__init__(path, _rendered(endpoint, status if isinstance(status, int) else 200), **kwargs)
+
+
+def render(result: Any, status: int = 200) -> Response:
+    """A route's answer as a JSON response: a shape through its own serializer, anything else with orjson."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, BaseModel):
+        body = result.__pydantic_serializer__.to_json(result, by_alias=True)
+    else:
+        body = orjson.dumps(result)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def _rendered(endpoint: Callable[..., Any], status: int) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(endpoint):
+        @functools.wraps(endpoint)
+        async def render_async(*args: Any, **kwargs: Any) -> Any:
+            return render(await endpoint(*args, **kwargs), status)
+
+        return render_async
+
     @functools.wraps(endpoint)
-    def render(*args: Any, **kwargs: Any) -> Any:
-        result = endpoint(*args, **kwargs)
-        if isinstance(result, Response):
-            return result
-        return Response(orjson.dumps(result), status_code=status, media_type="application/json")
+    def render_sync(*args: Any, **kwargs: Any) -> Any:
+        return render(endpoint(*args, **kwargs), status)
 
-    return render
+    return render_sync
 
 
-def deleted(request: Request, kind: str) -> dict[str, Any]:
+def deleted(request: Request, kind: str) -> Deleted:
     """The answer to a DELETE: `@id` is the path as asked (an external ID stays an external ID)."""
-    return {"@id": request.url.path, "@type": kind, "message": "Deleted"}
+    return Deleted(at_id=request.url.path, at_type=kind)

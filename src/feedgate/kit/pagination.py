@@ -4,7 +4,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query
@@ -13,10 +13,13 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from feedgate.kit.errors import bad_request
 from feedgate.kit.models import Tombstone
+from feedgate.kit.schemas import Collection, Links, Shape
+from feedgate.kit.schemas import Tombstone as TombstoneShape
 from feedgate.kit.time import RECENT_WINDOW, iso_ms, parse_iso, utcnow
 
 MAX_PAGE_SIZE = 40
 Column = ColumnElement[Any] | QueryableAttribute[Any]
+C = TypeVar("C", bound=Collection[Any])
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ async def page_query(
     return PageQuery(page, page_size, order, parsed_after, include_deleted)
 
 
-def _links(path: str, query: PageQuery, total: int) -> dict[str, str]:
+def _links(path: str, query: PageQuery, total: int) -> Links:
     last = max(1, math.ceil(total / query.page_size))
     extra: dict[str, str] = {}
     if query.order:
@@ -68,7 +71,7 @@ def _links(path: str, query: PageQuery, total: int) -> dict[str, str]:
     def link(page: int) -> str:
         return f"{path}?{urlencode({'page': page, 'page_size': query.page_size, **extra})}"
 
-    links = {"first": link(1), "last": link(last)}
+    links: Links = {"first": link(1), "last": link(last)}
     if query.page < last:
         links["next"] = link(query.page + 1)
     if 1 < query.page <= last + 1:
@@ -76,63 +79,63 @@ def _links(path: str, query: PageQuery, total: int) -> dict[str, str]:
     return links
 
 
-def collection(path: str, items: Sequence[Any], total: int, query: PageQuery) -> dict[str, Any]:
-    return {"@id": path, "@type": "Collection", "items": list(items), "total_items": total,
-            "@links": _links(path, query, total)}
+@dataclass(frozen=True)
+class Listed:
+    """How one collection is listed.
 
-
-def paginate(
-    session: Session,
-    stmt: Select[Any],
-    *,
-    query: PageQuery,
-    path: str,
-    serialize: Callable[[Any], dict[str, Any]],
-    order_fields: Mapping[str, Column],
-    updated_column: Column | None,
-    tombstone: tuple[str, str, str] | None = None,
-    tombstone_type: str = "",
-    default_order: str | None = None,
-) -> dict[str, Any]:
-    """Run `stmt` (a select of one entity) one page at a time and wrap it as a Collection.
-
-    `order_fields` maps the names `order` accepts to columns; the first is the default order.
-    `tombstone` is (kind, owner, scope) of deleted items to add after the live ones.
+    `order_fields` maps the names `order` accepts to columns (the first is the default order, unless
+    `default_order` says otherwise); `updated_column` is what `after` filters on; `tombstone` is the
+    (kind, owner, scope) of deleted items to report after the live ones, shown as `tombstone_type`.
     """
-    names = list(order_fields)
-    order = query.order or default_order or names[0]
-    field = order.removeprefix("-")
-    if field not in order_fields:
-        raise bad_request(f"Query parameter 'order' is invalid: '{order}' is not one of {', '.join(names)} "
-                          "(prefix '-' to reverse).")
-    column = order_fields[field]
-    since = query.since()
-    if since is not None and query.after is not None and updated_column is not None:
-        stmt = stmt.where(updated_column > since)
-    live_total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
-    tomb_stmt = None
+    path: str
+    order_fields: Mapping[str, Column]
+    updated_column: Column | None = None
+    tombstone: tuple[str, str, str] | None = None
+    tombstone_type: str = ""
+    default_order: str | None = None
+
+    def ordering(self, query: PageQuery) -> tuple[str, Column]:
+        names = list(self.order_fields)
+        order = query.order or self.default_order or names[0]
+        field = order.removeprefix("-")
+        if field not in self.order_fields:
+            raise bad_request(f"Query parameter 'order' is invalid: '{order}' is not one of {', '.join(names)} "
+                              "(prefix '-' to reverse).")
+        return order, self.order_fields[field]
+
+
+def paginate(session: Session, stmt: Select[Any], query: PageQuery, listed: Listed,
+             render: Callable[[Sequence[Any]], Sequence[Shape]], shape: type[C]) -> C:
+    """Run `stmt` (a select of one entity) one page at a time; `render` turns a page of rows into items."""
+    order, column = listed.ordering(query)
+    since = query.since()
+    if since is not None and query.after is not None and listed.updated_column is not None:
+        stmt = stmt.where(listed.updated_column > since)
+    live_total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    tombs = _tombstones(listed, query, since)
     tomb_total = 0
-    if query.include_deleted and tombstone is not None and since is not None:
-        kind, owner, scope = tombstone
-        tomb_stmt = select(Tombstone).where(
-            Tombstone.kind == kind, Tombstone.owner == owner, Tombstone.scope == scope,
-            Tombstone.deleted_at > since,
-        )
-        tomb_total = session.scalar(select(func.count()).select_from(tomb_stmt.subquery())) or 0
+    if tombs is not None:
+        tomb_total = session.scalar(select(func.count()).select_from(tombs.subquery())) or 0
 
     offset = (query.page - 1) * query.page_size
     direction = column.desc() if order.startswith("-") else column.asc()
     tiebreak = stmt.column_descriptions[0]["entity"].id
-    items: list[dict[str, Any]] = [
-        serialize(row)
-        for row in session.scalars(stmt.order_by(direction, tiebreak.asc())
-                                   .offset(offset).limit(query.page_size))
-    ]
-    if tomb_stmt is not None and len(items) < query.page_size:
+    rows = session.scalars(stmt.order_by(direction, tiebreak.asc()).offset(offset).limit(query.page_size)).all()
+    items: list[Any] = list(render(rows))
+    if tombs is not None and len(items) < query.page_size:
         tomb_offset = max(0, offset - live_total)
-        for tomb in session.scalars(tomb_stmt.order_by(Tombstone.deleted_at, Tombstone.id)
+        for tomb in session.scalars(tombs.order_by(Tombstone.deleted_at, Tombstone.id)
                                     .offset(tomb_offset).limit(query.page_size - len(items))):
-            items.append({"@id": f"{path}/{tomb.item_id}", "@type": tombstone_type, "id": tomb.item_id,
-                          "deleted": True})
-    return collection(path, items, live_total + tomb_total, query)
+            items.append(TombstoneShape(at_id=f"{listed.path}/{tomb.item_id}", at_type=listed.tombstone_type,
+                                        id=tomb.item_id))
+    return shape(at_id=listed.path, items=items, total_items=live_total + tomb_total,
+                 links=_links(listed.path, query, live_total + tomb_total))
+
+
+def _tombstones(listed: Listed, query: PageQuery, since: datetime | None) -> Select[Any] | None:
+    if not query.include_deleted or listed.tombstone is None or since is None:
+        return None
+    kind, owner, scope = listed.tombstone
+    return select(Tombstone).where(Tombstone.kind == kind, Tombstone.owner == owner, Tombstone.scope == scope,
+                                   Tombstone.deleted_at > since)

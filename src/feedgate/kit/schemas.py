@@ -1,18 +1,20 @@
-"""Base for request bodies: strict types (no "1" for 1), unknown fields ignored, as DESIGN.md says."""
+"""Request bodies (strict types, unknown fields ignored, as DESIGN.md says) and the bases of response shapes."""
 
 import copy
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, NotRequired, TypeVar
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StringConstraints,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
+from typing_extensions import TypedDict
 
 
 class RequestBody(BaseModel):
@@ -82,3 +84,58 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
 Desc = Annotated[str, StringConstraints(min_length=1, max_length=500), NO_NUL]
 ExternalId = Annotated[str, StringConstraints(max_length=200), NO_NUL]
 IdRef = Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
+
+
+# -- Response shapes -------------------------------------------------------------------------------
+# One pydantic model per resource, declared once: the route's `response_model` (so OpenAPI documents every
+# 2xx body), what the route renders (its serializer), and what `feedgate.client` parses.
+
+T = TypeVar("T")
+
+
+class Shape(BaseModel):
+    """Base of every response shape: `@id`-style names by alias, unknown fields ignored (newer servers)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class Links(TypedDict):
+    """Relative URLs carrying `page` and `page_size` (and the list's own parameters)."""
+
+    first: str
+    last: str
+    next: NotRequired[str]
+    prev: NotRequired[str]
+
+
+class Tombstone(Shape):
+    """An item deleted within the last ten minutes, listed with `include_deleted=true`."""
+
+    at_id: str = Field(alias="@id")
+    at_type: str = Field(alias="@type")
+    id: str
+    deleted: Literal[True] = True
+
+
+class Listing(Shape, Generic[T]):
+    """`{"@id", "@type": "Collection", "items", "total_items"}` (the seeds document `total_items` as String
+    in their tables and show an integer in their examples: it is an integer)."""
+
+    at_id: str = Field(alias="@id")
+    at_type: Literal["Collection"] = Field("Collection", alias="@type")
+    items: list[T]
+    total_items: int
+
+
+class Collection(Listing[T | Tombstone], Generic[T]):
+    """A page of a collection, with its `@links`; tombstones appear only with `include_deleted=true`."""
+
+    links: Links = Field(alias="@links")
+
+
+class Deleted(Shape):
+    """The answer to a DELETE: `@id` is the path as asked (an external ID stays an external ID)."""
+
+    at_id: str = Field(alias="@id")
+    at_type: str = Field(alias="@type")
+    message: Literal["Deleted"] = "Deleted"

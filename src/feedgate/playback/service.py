@@ -4,13 +4,12 @@ Shared by the FastAPI route and the hot route, so both answer alike; reads compi
 """
 
 from dataclasses import dataclass
-from typing import Any
 
-from feedgate.audiences.schemas import COUNTRIES, DMA_RE, ZIP_RE
-from feedgate.geo.service import valid_ip
+from feedgate.geo.validators import is_country, is_dma, is_zip, valid_ip
 from feedgate.kit.errors import bad_request, not_found
 from feedgate.kit.time import instant_ms, now_ms
 from feedgate.playback.matcher import Viewer
+from feedgate.playback.schemas import Content, PlaybackDecision, ViewerShown
 from feedgate.playback.state import ChannelPlan, DecisionState, Snapshot, decide
 
 
@@ -25,7 +24,8 @@ class ViewerQuery:
     cbdevice: str | None = None
 
 
-# Query parameter -> (ViewerQuery field, longest accepted value), as the route declares them.
+# Query parameter -> (ViewerQuery field, longest accepted value): the one home of these limits, read by the
+# route's declaration, the hot route and the playback token.
 PARAMS = {"ip": ("ip", 200), "at": ("at", 200), "repl.cbip": ("cbip", 64), "repl.cbcc": ("cbcc", 8),
           "repl.cbzip": ("cbzip", 16), "repl.cbdma": ("cbdma", 16), "repl.cbdevice": ("cbdevice", 100)}
 
@@ -58,31 +58,29 @@ def viewer_for(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery
     if raw_ip and viewer_ip is None:
         raise bad_request(f"Query parameter '{'repl.cbip' if q.cbip else 'ip'}' is invalid: '{raw_ip}' is not "
                           "an IP address.")
-    if q.cbcc and q.cbcc.upper() not in COUNTRIES:
+    if q.cbcc and not is_country(q.cbcc):
         raise bad_request(f"Query parameter 'repl.cbcc' is invalid: '{q.cbcc}' is not an ISO 3166-1 alpha-2 code.")
-    if q.cbzip and not ZIP_RE.match(q.cbzip):
+    if q.cbzip and not is_zip(q.cbzip):
         raise bad_request(f"Query parameter 'repl.cbzip' is invalid: '{q.cbzip}' is not a 5-digit zip code.")
-    if q.cbdma and not DMA_RE.match(q.cbdma):
+    if q.cbdma and not is_dma(q.cbdma):
         raise bad_request(f"Query parameter 'repl.cbdma' is invalid: '{q.cbdma}' is not a numeric DMA code.")
     return snapshot, plan, _viewer(state, snapshot.zip_dma, viewer_ip, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
 
 
 def playback_decision(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
-                      client_host: str | None) -> dict[str, Any]:
+                      client_host: str | None) -> PlaybackDecision:
     _, plan, viewer = viewer_for(state, channel_id, owner, q, client_host)
     when = now_ms() if q.at is None else instant_ms(q.at, "at")
     decision = decide(plan, viewer, viewer.located, when, state.allow_unlocated)
     rule = decision.rule
     if rule is None:
-        content = {"type": "channel", "id": channel_id, "loop": False}
+        content = Content(type="channel", id=channel_id, loop=False)
     else:
-        content = {"type": rule.content_type, "id": rule.content_id, "loop": rule.loop}
+        content = Content(type=rule.content_type, id=rule.content_id, loop=rule.loop)
     state.count("blacked_out" if rule else ("allowed" if viewer.located or decision.blackout_id is None
                                             else "unlocated"))
-    return {
-        "channel": channel_id, "blackout_id": decision.blackout_id, "blacked_out": rule is not None,
-        "content": content, "source": plan.source,
-        "viewer": {"ip": viewer.ip, "country": viewer.country, "zip": viewer.zip, "dma": viewer.dma,
-                   "device": viewer.device, "located": viewer.located},
-        "rule": rule.id if rule else None, "audience": rule.audience_id if rule else None,
-    }
+    return PlaybackDecision(
+        channel=channel_id, blackout_id=decision.blackout_id, blacked_out=rule is not None, content=content,
+        source=plan.source, viewer=ViewerShown(ip=viewer.ip, country=viewer.country, zip=viewer.zip, dma=viewer.dma,
+                                               device=viewer.device, located=viewer.located),
+        rule=rule.id if rule else None, audience=rule.audience_id if rule else None)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
-from feedgate.failover.models import FailoverEvent, FailoverGroup
-from feedgate.failover.registry import member_name
+from feedgate.failover.models import FailoverEvent, FailoverGroup, Slicer
+from feedgate.failover.service import source_name
 from feedgate.geo.models import ZipDma
 from feedgate.geo.service import GeoReader
 from feedgate.kit.db import Database
@@ -28,7 +28,6 @@ from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, 
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
 from feedgate.settings import Settings
-from feedgate.slicers.models import Slicer
 
 log = logging.getLogger("feedgate.decisions")
 
@@ -114,8 +113,8 @@ def load_snapshot(db: Database) -> Snapshot:
             group = groups.get(channel.failover_group_id or "")
             if group is not None:
                 active = slicers.get(group.active_slicer or "")
-                plan.source = "no_slicer" if group.no_slicer else (
-                    member_name(active.owner, active.slicer_id, group.owner) if active else None)
+                plan.source = source_name(group.no_slicer, (active.owner, active.slicer_id) if active else None,
+                                          group.owner) or None
             snapshot.channels[channel.id] = plan
         for tag in session.execute(select(ProgramTag.channel_id, ProgramTag.start_ms, ProgramTag.blackout_id)
                                    .order_by(ProgramTag.start_ms, ProgramTag.created)):

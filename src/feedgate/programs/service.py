@@ -1,33 +1,47 @@
 """Program tags on a channel's timeline: by API, by SCTE-35 cue, and by schedule window."""
 
-from typing import Any
-
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from feedgate.channels.models import Channel
 from feedgate.channels.service import get_channel
 from feedgate.kit.errors import bad_request, conflict, not_found
+from feedgate.kit.events import DomainEvent, record
 from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import instant_ms, iso_ms, ms_to_datetime
+from feedgate.programs import schemas
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
 from feedgate.programs.scte35 import CueError, read_cue
-from feedgate.webhooks.outbox import enqueue
 
 
-def serialize_tag(tag: ProgramTag) -> dict[str, Any]:
-    return {"@id": f"/api/v4/channels/{tag.channel_id}/program/{tag.id}", "@type": "Program", "id": tag.id,
-            "channel": tag.channel_id, "blackout_id": tag.blackout_id, "title": tag.title,
-            "start": iso_ms(ms_to_datetime(tag.start_ms)), "source": tag.source}
+def serialize_tag(tag: ProgramTag) -> schemas.Program:
+    return schemas.Program(at_id=f"/api/v4/channels/{tag.channel_id}/program/{tag.id}", id=tag.id,
+                           channel=tag.channel_id, blackout_id=tag.blackout_id, title=tag.title,
+                           start=iso_ms(ms_to_datetime(tag.start_ms)), source=tag.source)
 
 
-def serialize_window(window: ScheduleWindow) -> dict[str, Any]:
-    return {"@id": f"/api/v4/channels/{window.channel_id}/schedule/{window.id}", "@type": "ScheduleWindow",
-            "id": window.id, "channel": window.channel_id, "blackout_id": window.blackout_id,
-            "start": iso_ms(ms_to_datetime(window.start_ms)), "end": iso_ms(ms_to_datetime(window.end_ms)),
-            "created": iso_ms(window.created), "updated": iso_ms(window.updated)}
+def no_program(channel_id: str) -> schemas.Program:
+    return schemas.Program(channel=channel_id, blackout_id=None, title="", start=None, source=None)
+
+
+def serialize_window(window: ScheduleWindow) -> schemas.ScheduleWindow:
+    return schemas.ScheduleWindow(
+        at_id=f"/api/v4/channels/{window.channel_id}/schedule/{window.id}", id=window.id,
+        channel=window.channel_id, blackout_id=window.blackout_id, start=iso_ms(ms_to_datetime(window.start_ms)),
+        end=iso_ms(ms_to_datetime(window.end_ms)), created=iso_ms(window.created), updated=iso_ms(window.updated))
+
+
+def list_windows(session: Session, owner: str, channel_ref: str, page: PageQuery) -> schemas.ScheduleWindows:
+    channel = get_channel(session, owner, channel_ref)
+    listed = Listed(f"/api/v4/channels/{channel.id}/schedule", {"start": ScheduleWindow.start_ms,
+                                                                 "created": ScheduleWindow.created},
+                    updated_column=ScheduleWindow.updated, tombstone=("schedule_window", owner, channel.id),
+                    tombstone_type="ScheduleWindow")
+    return paginate(session, select(ScheduleWindow).where(ScheduleWindow.channel_id == channel.id), page, listed,
+                    lambda rows: [serialize_window(w) for w in rows], schemas.ScheduleWindows)
 
 
 def _add_tag(session: Session, channel: Channel, start_ms: int, blackout_id: str | None, title: str,
@@ -35,9 +49,10 @@ def _add_tag(session: Session, channel: Channel, start_ms: int, blackout_id: str
     tag = ProgramTag(id=new_id(), channel_id=channel.id, start_ms=start_ms, blackout_id=blackout_id,
                      title=title, source=source)
     session.add(tag)
-    enqueue(session, channel.owner, "program_changed", "channel.program_changed",
-            {"channel_id": channel.id, "channel_desc": channel.desc, "blackout_id": blackout_id, "source": source,
-             "start": start_ms, "title": title, "program_id": tag.id}, channel.failover_group_id)
+    record(session, DomainEvent(
+        "channel.program_changed", channel.owner,
+        {"channel_id": channel.id, "channel_desc": channel.desc, "blackout_id": blackout_id, "source": source,
+         "start": start_ms, "title": title, "program_id": tag.id}, failover_group_id=channel.failover_group_id))
     bump_config_version(session)
     session.commit()
     return tag

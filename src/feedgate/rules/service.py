@@ -1,15 +1,16 @@
-from typing import Any
+"""Blackout rules: an audience (or all viewers) and the alternate content they get."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience
-from feedgate.blackouts.models import BlackoutRule
-from feedgate.kit.errors import FeedgateError, bad_request, conflict
+from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.models import add_tombstone, bump_config_version, commit_change, delete_unless_used
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
+from feedgate.rules import schemas
 from feedgate.rules.models import Rule
 from feedgate.rules.schemas import RuleCreate, RuleFields
 
@@ -20,14 +21,20 @@ def get_rule(session: Session, owner: str, ref: str, *, for_update: bool = False
     return find_by_ref(session, Rule, ref, "Rule", Rule.owner == owner, for_update=for_update)
 
 
-def serialize_rule(rule: Rule) -> dict[str, Any]:
-    return {
-        "@id": f"{API}/{rule.id}", "@type": "Rule", "id": rule.id, "owner": rule.owner,
-        "created": iso_ms(rule.created), "updated": iso_ms(rule.updated), "desc": rule.desc,
-        "external_id": rule.external_id or "", "audience": rule.audience_id or "",
-        "alternate_content_type": rule.alternate_content_type, "alternate_content_id": rule.alternate_content_id,
-        "alternate_content_loop": rule.alternate_content_loop, "all_viewers": rule.all_viewers,
-    }
+def serialize_rule(rule: Rule) -> schemas.Rule:
+    return schemas.Rule(
+        at_id=f"{API}/{rule.id}", id=rule.id, owner=rule.owner, created=iso_ms(rule.created),
+        updated=iso_ms(rule.updated), desc=rule.desc, external_id=rule.external_id or "",
+        audience=rule.audience_id or "", alternate_content_type=rule.alternate_content_type,
+        alternate_content_id=rule.alternate_content_id, alternate_content_loop=rule.alternate_content_loop,
+        all_viewers=rule.all_viewers)
+
+
+def list_rules(session: Session, owner: str, page: PageQuery) -> schemas.Rules:
+    listed = Listed(API, {"created": Rule.created, "desc": Rule.desc, "external_id": Rule.external_id},
+                    updated_column=Rule.updated, tombstone=("rule", owner, ""), tombstone_type="Rule")
+    return paginate(session, select(Rule).where(Rule.owner == owner), page, listed,
+                    lambda rows: [serialize_rule(r) for r in rows], schemas.Rules)
 
 
 def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
@@ -83,15 +90,9 @@ def update_rule(session: Session, owner: str, ref: str, data: RuleFields) -> Rul
 
 
 def delete_rule(session: Session, owner: str, ref: str) -> str:
-    from feedgate.blackouts.models import Blackout
-
     rule = get_rule(session, owner, ref, for_update=True)
-    users = list(session.scalars(select(Blackout.id).join(BlackoutRule, BlackoutRule.blackout_pk == Blackout.id)
-                                 .where(BlackoutRule.rule_id == rule.id).limit(5)))
-    if users:
-        raise conflict(f"Rule '{ref}' is used by blackout(s) {', '.join(users)}; change or delete them first.")
     rule_id = rule.id
-    session.delete(rule)
+    delete_unless_used(session, rule, "Rule", ref)  # a blackout may still list it
     add_tombstone(session, "rule", owner, rule_id)
     bump_config_version(session)
     session.commit()

@@ -26,14 +26,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from feedgate.failover.health import HealthTable
-from feedgate.failover.policy import GroupView, MemberView, breached_signal, role_for
+from feedgate.failover.models import Slicer
+from feedgate.failover.policy import HEALTHY, GroupView, MemberView, breached_signal, role_for
 from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registry
 from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEAT_FLUSH, HEARTBEATS, HEARTBEATS_FLUSHED, HEARTBEATS_PENDING
 from feedgate.kit.peers import Peers, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
-from feedgate.slicers.models import Slicer
+from feedgate.slicers.schemas import HeartbeatAnswer
 
 log = logging.getLogger("feedgate.ingest")
 CHANNEL = "feedgate_heartbeats"
@@ -49,15 +50,16 @@ class Beat:
     breach: str | None
 
 
-def answer(group: GroupConfig | None, key: str, members: Any = None) -> dict[str, Any]:
+def answer(group: GroupConfig | None, key: str, members: Any = None) -> HeartbeatAnswer:
     """The heartbeat answer: what the slicer should do, and how often to beat."""
     if group is None:
-        return {"role": "hot", "active": False, "failover_group_id": None, "heartbeat_interval_ms": DEFAULT_INTERVAL_MS}
+        return HeartbeatAnswer(role="hot", active=False, failover_group_id=None,
+                               heartbeat_interval_ms=DEFAULT_INTERVAL_MS)
     if members is None:
         members = [MemberView(key=key, name="")]
     role = role_for(key, GroupView(members=members, active=group.active), group.hot_warm, group.no_slicer)
-    return {"role": role, "active": role == "active", "failover_group_id": group.id,
-            "heartbeat_interval_ms": group.interval_ms}
+    return HeartbeatAnswer(role=role, active=role == "active", failover_group_id=group.id,
+                           heartbeat_interval_ms=group.interval_ms)
 
 
 class Ingest:
@@ -81,7 +83,7 @@ class Ingest:
     # The fast path ------------------------------------------------------------------------------
 
     def beat(self, owner: str, slicer_id: str, hostname: str, thumb_url: str, signals: dict[str, float],
-             group_id: str | None, hls_url: str | None = None) -> dict[str, Any] | None:
+             group_id: str | None, hls_url: str | None = None) -> HeartbeatAnswer | None:
         """Record a steady-state heartbeat and answer it; None when it needs the database path.
 
         The registry may be up to one reload (0.5 s) behind an operator's change: the answer then shows
@@ -103,7 +105,7 @@ class Ingest:
         breach = None
         if group is not None and member is not None:
             breach = breached_signal(signals, group.policy.thresholds)
-            if self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms) or member.state != 0 \
+            if self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms) or member.state != HEALTHY \
                     or group.active is None:
                 self.wake(group.id)
         self._queue(key, Beat(hostname, thumb_url, signals, now_ms(), breach))
@@ -243,7 +245,7 @@ class Ingest:
             group = fleet.groups.get(member.group_id) if member is not None else None
             if member is None or group is None:
                 continue
-            if self.health.beat(key, now, breach, group.policy.heartbeat_timeout_ms) or member.state != 0:
+            if self.health.beat(key, now, breach, group.policy.heartbeat_timeout_ms) or member.state != HEALTHY:
                 self.wake(group.id)
 
     def start(self) -> None:

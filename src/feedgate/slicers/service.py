@@ -1,23 +1,23 @@
 """Slicer registration and the checked heartbeat path (joins, first beats); steady beats are `ingest`'s."""
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedgate.failover.models import FailoverGroup
-from feedgate.failover.policy import MemberView
+from feedgate.failover.models import FailoverGroup, Slicer
+from feedgate.failover.policy import OFFLINE, MemberView
 from feedgate.failover.registry import GroupConfig, group_config, member_name
+from feedgate.failover.schemas import SlicerStatus
 from feedgate.failover.service import get_group, record_event
 from feedgate.kit.errors import conflict, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEATS
 from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms
+from feedgate.slicers import schemas
 from feedgate.slicers.ingest import answer
-from feedgate.slicers.models import Slicer
-from feedgate.slicers.schemas import Heartbeat
+from feedgate.slicers.schemas import Heartbeat, HeartbeatAnswer
 
 API = "/api/v4/slicers"
 
@@ -29,15 +29,20 @@ def get_slicer(session: Session, owner: str, slicer_id: str) -> Slicer:
     return slicer
 
 
-def serialize_slicer(slicer: Slicer) -> dict[str, Any]:
-    return {
-        "@id": f"{API}/{slicer.slicer_id}", "@type": "Slicer", "id": slicer.slicer_id, "owner": slicer.owner,
-        "hostname": slicer.hostname, "hls_url": slicer.hls_url, "failover_group_id": slicer.failover_group_id,
-        "order": slicer.order, "enabled": slicer.enabled,
-        "status": {"state": slicer.state, "thumb_url": slicer.thumb_url},
-        "blacklist_until": slicer.blacklist_until, "last_heartbeat": slicer.last_heartbeat_ms,
-        "signals": slicer.signals or {}, "created": iso_ms(slicer.created), "updated": iso_ms(slicer.updated),
-    }
+def serialize_slicer(slicer: Slicer) -> schemas.Slicer:
+    return schemas.Slicer(
+        at_id=f"{API}/{slicer.slicer_id}", id=slicer.slicer_id, owner=slicer.owner, hostname=slicer.hostname,
+        hls_url=slicer.hls_url, failover_group_id=slicer.failover_group_id, order=slicer.order,
+        enabled=slicer.enabled, status=SlicerStatus(state=slicer.state, thumb_url=slicer.thumb_url),
+        blacklist_until=slicer.blacklist_until, last_heartbeat=slicer.last_heartbeat_ms,
+        signals=slicer.signals or {}, created=iso_ms(slicer.created), updated=iso_ms(slicer.updated))
+
+
+def list_slicers(session: Session, owner: str, page: PageQuery) -> schemas.Slicers:
+    listed = Listed(API, {"created": Slicer.created, "id": Slicer.slicer_id, "hostname": Slicer.hostname},
+                    updated_column=Slicer.updated, tombstone=("slicer", owner, ""), tombstone_type="Slicer")
+    return paginate(session, select(Slicer).where(Slicer.owner == owner), page, listed,
+                    lambda rows: [serialize_slicer(s) for s in rows], schemas.Slicers)
 
 
 def _load_or_create(session: Session, owner: str, slicer_id: str) -> tuple[Slicer, bool]:
@@ -64,15 +69,15 @@ def _join(session: Session, owner: str, slicer: Slicer, group_id: str) -> Failov
     slicer.failover_group_id = group.id
     slicer.order = (last or 0) + 1
     slicer.enabled = True
-    slicer.state = -1
+    slicer.state = OFFLINE
     slicer.blacklist_until = 0
-    record_event(session, group.id, "joined", f"joined by heartbeat from {slicer.hostname}",
+    record_event(session, group, "joined", f"joined by heartbeat from {slicer.hostname}",
                  to_slicer=member_name(owner, slicer.slicer_id, group.owner))
     return group
 
 
 def heartbeat(session: Session, owner: str, slicer_id: str,
-              data: Heartbeat) -> tuple[dict[str, Any], str, GroupConfig | None]:
+              data: Heartbeat) -> tuple[HeartbeatAnswer, str, GroupConfig | None]:
     """The checked path: register, join, or any beat the registry cannot answer yet.
 
     Returns the answer, the slicer's key and its group as the registry would hold it.
@@ -114,7 +119,7 @@ def delete_slicer(session: Session, owner: str, slicer_id: str) -> None:
     if slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
         if group is not None:
-            record_event(session, group.id, "left", "slicer deleted",
+            record_event(session, group, "left", "slicer deleted",
                          from_slicer=member_name(owner, slicer_id, group.owner))
     session.delete(slicer)
     add_tombstone(session, "slicer", owner, slicer_id)

@@ -1,4 +1,3 @@
-from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,8 +36,3 @@ class WebhookDelivery(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     delivered_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"@type": "WebhookDelivery", "id": self.id, "webhook_id": self.webhook_id, "event": self.event,
-                "state": self.state, "attempts": self.attempts, "created": self.created_ms,
-                "next_attempt": self.next_attempt_ms if self.state == "pending" else None,
-                "last_status": self.last_status, "last_error": self.last_error, "delivered": self.delivered_ms}

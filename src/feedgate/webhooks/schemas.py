@@ -1,8 +1,10 @@
+"""Webhooks: request bodies and response shapes."""
+
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from feedgate.kit.schemas import NO_NUL, IdRef, PatchBody, RequestBody
+from feedgate.kit.schemas import NO_NUL, Collection, IdRef, PatchBody, RequestBody, Shape
 
 EventName = Literal["*", "failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
                     "no_slicer_off", "program_changed", "config", "joined", "left"]
@@ -26,3 +28,46 @@ class WebhookUpdate(PatchBody):
     events: Annotated[list[EventName], Field(min_length=1, max_length=20)] | None = None
     failover_group_ids: Annotated[list[IdRef], Field(max_length=1000)] | None = None
     enabled: bool | None = None
+
+
+class Webhook(Shape):
+    at_id: str = Field(alias="@id")
+    at_type: Literal["Webhook"] = Field("Webhook", alias="@type")
+    id: str
+    owner: str
+    url: str
+    description: str
+    events: list[str]
+    failover_group_ids: list[str]
+    enabled: bool
+    created: str
+    updated: str
+
+
+class WebhookWithSecret(Webhook):
+    """The answer to create and rotate-secret: the only times the secret is shown."""
+
+    secret: str
+
+
+class Webhooks(Collection[Webhook]):
+    pass
+
+
+class WebhookDelivery(Shape):
+    at_id: str = Field(alias="@id")
+    at_type: Literal["WebhookDelivery"] = Field("WebhookDelivery", alias="@type")
+    id: str
+    webhook_id: str
+    event: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created: int = Field(description="Unix ms.")
+    next_attempt: int | None = Field(description="Unix ms, while pending.")
+    last_status: int | None
+    last_error: str
+    delivered: int | None = Field(description="Unix ms.")
+
+
+class WebhookDeliveries(Collection[WebhookDelivery]):
+    pass

@@ -5,7 +5,6 @@ import ipaddress
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select
@@ -13,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from feedgate.failover.service import get_group
 from feedgate.kit.errors import FeedgateError, bad_request, not_found
+from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms, utcnow
+from feedgate.webhooks import schemas
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 from feedgate.webhooks.outbox import delivery
 from feedgate.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -49,17 +50,42 @@ def check_url(url: str, allow_private: bool) -> None:
                               "FEEDGATE_WEBHOOK_ALLOW_PRIVATE=1 to allow receivers on your own network.")
 
 
-def serialize_webhook(hook: Webhook, *, with_secret: bool = False) -> dict[str, Any]:
-    body = {"@id": f"{API}/{hook.id}", "@type": "Webhook", "id": hook.id, "owner": hook.owner, "url": hook.url,
-            "description": hook.description, "events": hook.events, "failover_group_ids": hook.failover_group_ids,
-            "enabled": hook.enabled, "created": iso_ms(hook.created), "updated": iso_ms(hook.updated)}
-    if with_secret:
-        body["secret"] = hook.secret
-    return body
+def serialize_webhook(hook: Webhook) -> schemas.Webhook:
+    return schemas.Webhook(at_id=f"{API}/{hook.id}", id=hook.id, owner=hook.owner, url=hook.url,
+                           description=hook.description, events=hook.events, failover_group_ids=hook.failover_group_ids,
+                           enabled=hook.enabled, created=iso_ms(hook.created), updated=iso_ms(hook.updated))
 
 
-def serialize_delivery(d: WebhookDelivery) -> dict[str, Any]:
-    return {"@id": f"{API}/{d.webhook_id}/deliveries/{d.id}", **d.as_dict()}
+def with_secret(hook: Webhook) -> schemas.WebhookWithSecret:
+    return schemas.WebhookWithSecret(**dict(serialize_webhook(hook)), secret=hook.secret)
+
+
+def serialize_delivery(d: WebhookDelivery) -> schemas.WebhookDelivery:
+    return schemas.WebhookDelivery(
+        at_id=f"{API}/{d.webhook_id}/deliveries/{d.id}", id=d.id, webhook_id=d.webhook_id, event=d.event,
+        state=d.state, attempts=d.attempts, created=d.created_ms,
+        next_attempt=d.next_attempt_ms if d.state == "pending" else None, last_status=d.last_status,
+        last_error=d.last_error, delivered=d.delivered_ms)
+
+
+def list_webhooks(session: Session, owner: str, page: PageQuery) -> schemas.Webhooks:
+    listed = Listed(API, {"created": Webhook.created, "url": Webhook.url}, updated_column=Webhook.updated)
+    return paginate(session, select(Webhook).where(Webhook.owner == owner), page, listed,
+                    lambda rows: [serialize_webhook(h) for h in rows], schemas.Webhooks)
+
+
+def list_deliveries(session: Session, owner: str, webhook_id: str, page: PageQuery) -> schemas.WebhookDeliveries:
+    hook = get_webhook(session, owner, webhook_id)
+    listed = Listed(f"{API}/{webhook_id}/deliveries", {"created": WebhookDelivery.created_ms},
+                    default_order="-created")
+    return paginate(session, select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id), page, listed,
+                    lambda rows: [serialize_delivery(d) for d in rows], schemas.WebhookDeliveries)
+
+
+def recent_deliveries(session: Session, webhook_id: str, most: int = 5) -> list[schemas.WebhookDelivery]:
+    return [serialize_delivery(d) for d in session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.created_ms.desc()).limit(most))]
 
 
 def get_webhook(session: Session, owner: str, webhook_id: str) -> Webhook:
@@ -105,7 +131,7 @@ def update_webhook(session: Session, owner: str, webhook_id: str, data: WebhookU
         hook.failover_group_ids = _check_groups(session, owner, data.failover_group_ids)
     if data.enabled is not None:
         hook.enabled = data.enabled
-    if serialize_webhook(hook) != before:
+    if serialize_webhook(hook) != before:  # `updated` moves only when something changed
         hook.updated = utcnow()
     session.commit()
     return hook

@@ -1,0 +1,153 @@
+"""The runtime: every long-lived part of one `feedgate serve` process, built in one place, typed.
+
+`build_runtime(settings)` wires the parts (who listens to whom); `start` and `stop` run them in order,
+from the app's lifespan. The app keeps it as `app.state.runtime`, its only state; lower packages never
+import this module, they read the one part they need through an accessor in their own package.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from feedgate import __version__
+from feedgate.auth.dependencies import SignatureCheck
+from feedgate.auth.service import KeyCache
+from feedgate.channels.service import SourcesOf
+from feedgate.console.live import ConsoleFeed
+from feedgate.console.router import ConsoleParts
+from feedgate.console.sessions import Brake
+from feedgate.failover.engine import FailoverEngine
+from feedgate.failover.health import HealthTable
+from feedgate.failover.registry import Registry
+from feedgate.failover.service import group_sources
+from feedgate.kit.db import Database
+from feedgate.kit.watch import ConfigWatcher
+from feedgate.playback.state import DecisionState
+from feedgate.settings import Settings
+from feedgate.slicers.ingest import Ingest
+from feedgate.stream.frozen import FrozenWatch
+from feedgate.stream.service import StreamService
+from feedgate.stream.upstream import Upstream
+from feedgate.webhooks import outbox
+from feedgate.webhooks.sender import WebhookSender
+
+log = logging.getLogger("feedgate")
+
+
+@dataclass
+class Dispatcher:
+    """The one after-commit path for a change committed in this process.
+
+    Decisions and the fleet registry are marked stale before anyone answers again; the watcher reloads
+    them (and so wakes the engine) at once; the console's live stream re-renders. The engine's own switches
+    are mirrored in the registry already, and a registration or join changes no other slicer's answer: for
+    those ("switch", "member") heartbeats stay on the fast path.
+    """
+
+    decisions: DecisionState
+    registry: Registry
+    watcher: ConfigWatcher
+    feed: ConsoleFeed
+
+    def __call__(self, kind: str) -> None:
+        self.decisions.invalidate()
+        if kind == "config":
+            self.registry.invalidate()
+        self.watcher.kick()
+        self.feed.notify()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keys: KeyCache
+    signatures: SignatureCheck
+    health: HealthTable
+    registry: Registry
+    engine: FailoverEngine | None
+    ingest: Ingest
+    decisions: DecisionState
+    watcher: ConfigWatcher
+    upstream: Upstream
+    stream: StreamService
+    frozen: FrozenWatch
+    sender: WebhookSender | None
+    feed: ConsoleFeed
+    dispatcher: Dispatcher
+    console: ConsoleParts
+    channel_sources: SourcesOf
+
+    async def start(self) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.threads
+        self.watcher.check(force=True)  # decisions and the registry are loaded before the first request
+        self.watcher.start()
+        self.ingest.start()
+        await self.upstream.start()
+        self.frozen.start()
+        if self.engine is not None:
+            self.engine.start()
+        if self.sender is not None:
+            self.sender.start()
+        log.info("feedgate %s on %s (engine %s)", __version__,
+                 self.db.engine.url.render_as_string(hide_password=True), "on" if self.engine else "off")
+
+    async def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
+        if self.engine is not None:
+            self.engine.stop()
+        await self.frozen.stop()
+        await self.upstream.stop()
+        self.ingest.stop()
+        self.watcher.stop()
+        self.decisions.close()
+        self.db.dispose()
+
+    @property
+    def engine_role(self) -> str:
+        """Whether this process runs the failover engine: off, leader or follower."""
+        if self.engine is None:
+            return "off"
+        return "leader" if self.engine.leadership.is_leader else "follower"
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url, settings.threads)
+    keys = KeyCache()
+    signatures = SignatureCheck(db, keys, settings.timestamp_window_s, settings.auth_strict, settings.workers)
+    decisions = DecisionState(db, settings)
+    registry, health = Registry(db), HealthTable()
+    engine = FailoverEngine(db, registry, health, settings.engine_tick_ms) if settings.engine_enabled else None
+    ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms,
+                    wake=engine.wake if engine is not None else lambda _group_id: None)
+    # Webhooks go out from the process that leads the engine, so two instances never both send.
+    sender = WebhookSender(db, lambda: engine.leadership.is_leader) if engine is not None else None
+    watcher = ConfigWatcher(db, settings.config_poll_ms)
+    upstream = Upstream()
+    stream = StreamService(decisions, upstream, settings)
+    feed = ConsoleFeed()
+    dispatcher = Dispatcher(decisions, registry, watcher, feed)
+    _wire(db, watcher, decisions, registry, engine, feed, dispatcher)
+    return Runtime(
+        settings=settings, db=db, keys=keys, signatures=signatures, health=health, registry=registry, engine=engine,
+        ingest=ingest, decisions=decisions, watcher=watcher, upstream=upstream, stream=stream,
+        frozen=FrozenWatch(registry, health, upstream), sender=sender, feed=feed, dispatcher=dispatcher,
+        console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake()),
+        channel_sources=group_sources)
+
+
+def _wire(db: Database, watcher: ConfigWatcher, decisions: DecisionState, registry: Registry,
+          engine: FailoverEngine | None, feed: ConsoleFeed, dispatcher: Dispatcher) -> None:
+    """Who hears what: domain events, commits, the watcher's reloads, the engine's changes."""
+    db.on_event.append(outbox.on_events)  # webhook deliveries, written in the transaction of their events
+    db.on_config_change.append(dispatcher)
+
+    def reload_registry(version: int) -> None:
+        if version != registry.current.version or not registry.fresh:
+            registry.reload()
+
+    watcher.listeners += [decisions.on_version, reload_registry, feed.notify]  # also other processes' changes
+    if engine is not None:
+        engine.listeners.append(feed.notify)  # health changes that move no configuration
