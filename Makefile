@@ -23,9 +23,10 @@ test: install  # the whole suite; the conformance test in it rewrites docs/confo
 conformance: install  # the 24 documented endpoints, field by field -> docs/conformance.md
 	FEEDGATE_CONFORMANCE_REPORT=docs/conformance.md $(BIN)/python -m pytest -q tests/contract
 
-lint: install
+lint: install  # style, types, and the layers of docs/design.md (a new upward import fails here)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install  # about 9 minutes; bench-fleet adds the 5-minute fleet runs (about 15 minutes)
 	$(BIN)/python benchmarks/heartbeats.py
