@@ -2,12 +2,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support import Api, Backend, PostgresServer, started_backend
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.support import CHROMIUM, IN_CI, Api, Backend, PostgresServer, started_backend
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +49,25 @@ def api(backend: Backend) -> Api:
 def other(backend: Backend) -> Api:
     """A second user on the same server, for tenancy and sharing."""
     return backend.new_user("other")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("Debian's chromium is required in CI (apt-get install chromium)")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        args = ["--no-sandbox"] if os.geteuid() == 0 else []
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()

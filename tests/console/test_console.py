@@ -1,7 +1,6 @@
 """The operator console in a real browser (Playwright driving Debian's Chromium): sign-in, tenancy,
 CSRF, a live failover without reload, actions through their confirmation, the viewer simulator."""
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -11,13 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
-from tests.failover.test_engine_live import FAST, active, heartbeating
-from tests.playback.test_playback import blackout_setup
-from tests.support import ROOT, Api, Backend, started_backend, wait_for
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "docs" / "console"
+from tests.support import FAST, SHOTS, Backend, active, blackout_setup, heartbeating, sign_in, started_backend, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -25,36 +18,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     path = tmp_path_factory.mktemp("console") / "console.db"
     with started_backend("sqlite-console", f"sqlite:///{path}") as backend:
         yield backend
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail("Debian's chromium is required in CI (apt-get install chromium)")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Any, api: Api, key: str | None = None) -> Any:
-    page.goto(api.base_url + "/console/login")
-    page.fill("input[name=user_id]", api.user_id)
-    page.fill("input[name=api_key]", key or api.api_key)
-    page.click("#sign-in")
-    return page
 
 
 class TestSignIn:

@@ -127,7 +127,7 @@ class TestParamsInsideMsg:
 
     def test_viewer_fields_inside_msg_reach_the_decision(self, api: Api) -> None:
         from feedgate.auth.signing import signed_params
-        from tests.playback.test_playback import blackout_setup
+        from tests.support import blackout_setup
 
         ch, r1, _ = blackout_setup(api)
         api.put(f"/channels/{ch['id']}/program", {"blackout_id": "BNA", "title": "Game"})

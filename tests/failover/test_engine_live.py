@@ -1,42 +1,8 @@
 """The engine in a real server: heartbeats over HTTP, short timeouts, switches seen over the API."""
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from tests.support import Api, wait_for
-
-FAST = {"heartbeat_timeout_ms": 400, "clear_after_ms": 800, "blacklist_ms": 1500, "input_loss_ms": 500}
-
-
-@contextmanager
-def heartbeating(api: Api, group_id: str, slicers: dict[str, dict]) -> Iterator[dict[str, dict]]:
-    """Beat for each slicer every 100 ms; tests edit `slicers` (None = stop, dict = signals)."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            for name, signals in list(slicers.items()):
-                if signals is not None:
-                    api.heartbeat(name, group_id, signals=signals)
-            stop.wait(0.1)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield slicers
-    finally:
-        stop.set()
-        thread.join()
-
-
-def events(api: Api, group_id: str) -> list[dict]:
-    return list(reversed(api.get(f"/failover-groups/{group_id}/events", params={"page_size": 40}).json()["items"]))
-
-
-def active(api: Api, group_id: str) -> str | None:
-    return api.group(group_id)["active_slicer_id"]  # type: ignore[no-any-return]
+from tests.support import FAST, Api, active, events, heartbeating, wait_for
 
 
 class TestFailoverEngine:

@@ -7,8 +7,7 @@ import httpx
 from feedgate.auth.service import create_user
 from feedgate.kit.db import Database
 from feedgate.kit.migrate import upgrade
-from tests.failover.test_engine_live import FAST, active, events, heartbeating
-from tests.support import Api, PostgresServer, ServerProcess, wait_for
+from tests.support import FAST, Api, PostgresServer, ServerProcess, active, events, heartbeating, wait_for
 
 
 def is_leader(server: ServerProcess) -> bool:

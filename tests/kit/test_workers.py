@@ -8,9 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.failover.test_engine_live import FAST
-from tests.playback.test_playback import blackout_setup
-from tests.support import Api, Backend, started_backend, wait_for
+from tests.support import FAST, Api, Backend, blackout_setup, started_backend, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +70,7 @@ def on_the_follower(api: Api) -> Api:
 
 
 def test_beats_to_the_follower_process_reach_the_engine(workers: Backend) -> None:
-    from tests.failover.test_engine_live import active, events, heartbeating
+    from tests.support import active, events, heartbeating
 
     api = fresh(workers.new_user())
     follower = on_the_follower(api)

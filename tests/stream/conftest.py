@@ -5,46 +5,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from feedgate.auth.tokens import token_query
-from tests.conftest import IN_CI
-from tests.stream.media import Encoder, Origin, encoders, make_asset
-from tests.support import Api, Backend, PostgresServer, started_backend
+from tests.support import IN_CI, PostgresServer, started_backend
+from tests.support.media import Encoder, Origin, Stage, encoders, make_asset
 
 if not shutil.which("ffmpeg"):
     if IN_CI:
         raise RuntimeError("ffmpeg is required in CI (.ci/run installs it)")
     pytest.skip("ffmpeg is not installed here", allow_module_level=True)
-
-FAST = {"heartbeat_timeout_ms": 1000, "clear_after_ms": 1500, "blacklist_ms": 120_000}
-
-
-class Stage:
-    """One server (with FEEDGATE_ASSET_URL pointing at the origin), two live encoders and two assets."""
-
-    def __init__(self, backend: Backend, origin: Origin, a: Encoder, b: Encoder) -> None:
-        self.backend = backend
-        self.origin = origin
-        self.a = a
-        self.b = b
-
-    @property
-    def base(self) -> str:
-        return self.backend.server.base_url
-
-    def channel_on(self, api: Api, **group: Any) -> tuple[dict, dict]:
-        g = api.make_group("G", **{**FAST, **group})
-        ch = api.make_channel("C")
-        assert api.put(f"/failover-groups/{g['id']}/channels", {"channels_ids_to_add": [ch["id"]]}).status_code == 204
-        return g, ch
-
-    def url(self, api: Api, channel_id: str, rendition: int | None = 0, **extras: str) -> str:
-        query = token_query(api.user_id, api.api_key, channel_id, extras=extras)
-        path = f"/channel/{channel_id}.m3u8" if rendition is None else f"/channel/{channel_id}/{rendition}.m3u8"
-        return f"{self.base}{path}?{query}"
 
 
 @pytest.fixture(scope="package")
@@ -76,9 +46,3 @@ def stage(origin: Origin, live: tuple[Encoder, Encoder]) -> Iterator[Stage]:
 @pytest.fixture(scope="package")
 def pg_stage(postgres: PostgresServer, origin: Origin, live: tuple[Encoder, Encoder]) -> Iterator[Stage]:
     yield from _stage("postgresql", postgres.create_database(), origin, live)
-
-
-
-
-def active(api: Api, group_id: str) -> str:
-    return str(api.group(group_id)["active_slicer_id"])

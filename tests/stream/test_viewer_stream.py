@@ -13,9 +13,8 @@ import httpx
 
 from feedgate.auth.tokens import token_query
 from feedgate.client import FeedgateClient
-from tests.stream.conftest import FAST, Stage, active
-from tests.stream.media import FFMPEG, Beating, ViewerLog, encoders, source_of
-from tests.support import Api, assert_error, wait_for
+from tests.support import Api, active, assert_error, wait_for
+from tests.support.media import FFMPEG, STAGE_FAST, Beating, Stage, ViewerLog, encoders, source_of
 
 
 def sources_now(playlist: Any) -> list[str]:
@@ -164,7 +163,7 @@ class TestContinuity:
 class TestBlackouts:
     def _setup(self, stage: Stage, api: Api) -> tuple[dict, dict]:
         g, ch = stage.channel_on(api)
-        g2 = api.make_group("G2", **FAST)
+        g2 = api.make_group("G2", **STAGE_FAST)
         other = api.make_channel("Other")
         assert api.put(f"/failover-groups/{g2['id']}/channels",
                        {"channels_ids_to_add": [other["id"]]}).status_code == 204

@@ -5,13 +5,11 @@ import re
 import time
 from typing import Any
 
-from tests.console.test_console import SHOTS, browser, sign_in  # noqa: F401 (browser is a fixture)
-from tests.stream.conftest import Stage, active
-from tests.stream.media import Beating
-from tests.support import wait_for
+from tests.support import SHOTS, active, sign_in, wait_for
+from tests.support.media import Beating, Stage
 
 
-def test_hls_js_plays_on_across_a_failover(stage: Stage, browser: Any) -> None:  # noqa: F811
+def test_hls_js_plays_on_across_a_failover(stage: Stage, browser: Any) -> None:
     api = stage.backend.new_user()
     g, ch = stage.channel_on(api)
     context = browser.new_context(viewport={"width": 1280, "height": 800})

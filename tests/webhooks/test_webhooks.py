@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 
-from tests.failover.test_engine_live import FAST, active, heartbeating
 from tests.support import (
+    FAST,
     Api,
     Backend,
     PostgresServer,
     ServerProcess,
+    active,
     assert_error,
     free_port,
+    heartbeating,
     started_backend,
     two_instances,
     wait_for,

@@ -1,5 +1,6 @@
-"""Real media parts for the viewer's-stream tests: ffmpeg live HLS encoders, a local HTTP origin that
-records what it serves, ffmpeg as an HLS client, and a slicer that keeps heartbeating."""
+"""Real media parts for the viewer's-stream tests (the ffmpeg half of the support module): ffmpeg live HLS
+encoders, a local HTTP origin that records what it serves, ffmpeg as an HLS client, slicers that keep
+heartbeating, and the stage that puts them behind a feedgate server."""
 
 import contextlib
 import shutil
@@ -12,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from feedgate.auth.tokens import token_query
 from feedgate.cli.video import Origin as DemoOrigin
 from feedgate.cli.video import hls_command
-from tests.support import Api
+from tests.support import Api, Backend
 
 FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
 
@@ -212,3 +214,31 @@ class ViewerLog:
             if not order or order[-1] != source:
                 order.append(source)
         return order
+
+
+STAGE_FAST = {"heartbeat_timeout_ms": 1000, "clear_after_ms": 1500, "blacklist_ms": 120_000}
+
+
+class Stage:
+    """One server (with FEEDGATE_ASSET_URL pointing at the origin), two live encoders and two assets."""
+
+    def __init__(self, backend: Backend, origin: Origin, a: Encoder, b: Encoder) -> None:
+        self.backend = backend
+        self.origin = origin
+        self.a = a
+        self.b = b
+
+    @property
+    def base(self) -> str:
+        return self.backend.server.base_url
+
+    def channel_on(self, api: Api, **group: Any) -> tuple[dict, dict]:
+        g = api.make_group("G", **{**STAGE_FAST, **group})
+        ch = api.make_channel("C")
+        assert api.put(f"/failover-groups/{g['id']}/channels", {"channels_ids_to_add": [ch["id"]]}).status_code == 204
+        return g, ch
+
+    def url(self, api: Api, channel_id: str, rendition: int | None = 0, **extras: str) -> str:
+        query = token_query(api.user_id, api.api_key, channel_id, extras=extras)
+        path = f"/channel/{channel_id}.m3u8" if rendition is None else f"/channel/{channel_id}/{rendition}.m3u8"
+        return f"{self.base}{path}?{query}"

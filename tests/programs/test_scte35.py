@@ -3,44 +3,9 @@
 import base64
 
 import pytest
-from threefive import Cue, SegmentationDescriptor, SpliceInsert, TimeSignal
 
 from feedgate.programs.scte35 import CueError, read_cue
-
-
-def build_cue(type_id: int, upid: str, command: str = "time_signal") -> Cue:
-    cue = Cue()
-    if command == "time_signal":
-        cue.command = TimeSignal()
-        cue.command.time_specified_flag = True
-        cue.command.pts_time = 10.0
-    else:
-        cue.command = SpliceInsert()
-        cue.command.splice_event_id = 7
-        cue.command.out_of_network_indicator = True
-        cue.command.program_splice_flag = True
-        cue.command.splice_immediate_flag = True
-        cue.command.duration_flag = False
-        cue.command.unique_program_id = 1
-    d = SegmentationDescriptor()
-    d.segmentation_event_cancel_indicator = False
-    d.segmentation_event_id = "0x1"
-    d.segmentation_event_id_compliance_indicator = True
-    d.program_segmentation_flag = True
-    d.segmentation_duration_flag = False
-    d.delivery_not_restricted_flag = True
-    d.segmentation_type_id = type_id
-    d.segmentation_upid_type = 0x09
-    d.segmentation_upid = upid
-    d.segmentation_upid_length = len(upid)
-    d.segment_num = 0
-    d.segments_expected = 0
-    cue.descriptors.append(d)
-    return cue
-
-
-def start_cue(upid: str = "BNA", command: str = "time_signal") -> str:
-    return str(build_cue(0x10, upid, command).encode())
+from tests.support import build_cue, start_cue
 
 
 class TestReadCue:

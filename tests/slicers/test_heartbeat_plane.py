@@ -13,8 +13,7 @@ import pytest
 from feedgate.auth.service import create_user
 from feedgate.kit.db import Database
 from feedgate.kit.migrate import upgrade
-from tests.failover.test_engine_live import FAST, active, events
-from tests.support import Api, Backend, PostgresServer, ServerProcess, two_instances, wait_for
+from tests.support import FAST, Api, Backend, PostgresServer, ServerProcess, active, events, two_instances, wait_for
 
 
 def metric(server_url: str, name: str) -> float:

@@ -1,7 +1,11 @@
-"""Real parts for the suite: a PostgreSQL server, `feedgate serve` processes, signed HTTP calls."""
+"""The one support module of the suite: real parts (a PostgreSQL server, `feedgate serve` processes, signed
+HTTP calls) and the helpers every test folder shares (slicers that beat, a blackout, SCTE-35 cues, a City
+database, the browser's sign-in). Media parts (ffmpeg encoders, an origin) are in `tests.support.media`.
+Test modules import from here, never from each other; fixtures live in `conftest.py`."""
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
@@ -9,20 +13,26 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
+from threefive import Cue, SegmentationDescriptor, SpliceInsert, TimeSignal
 
 from feedgate.auth.service import create_user
-from feedgate.auth.signing import signed_params
+from feedgate.auth.signing import encode_msg, sign, signed_params
 from feedgate.kit.db import Database
 from feedgate.kit.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent  # the repository
 FEEDGATE = str(Path(sys.executable).parent / "feedgate")
 
 
@@ -270,7 +280,6 @@ def burst(base_url: str, requests: list[tuple[str, str, bytes | None]]) -> list[
 def mixed_requests(group_id: str, audience_id: str, count: int = 200) -> list[tuple[str, str, bytes | None]]:
     """The concurrency mix of the hostile-input report: create groups and channels, read a group, an
     audience and the channel list, in turn (paths under /api/v4, unsigned)."""
-    import json
 
     plan: list[tuple[str, str, bytes | None]] = []
     for i in range(count):
@@ -306,3 +315,150 @@ def two_instances(postgres: PostgresServer, **env: str) -> Iterator[tuple[Api, A
         second.stop()
         first.stop()
         db.dispose()
+
+
+FAST = {"heartbeat_timeout_ms": 400, "clear_after_ms": 800, "blacklist_ms": 1500, "input_loss_ms": 500}
+
+
+@contextmanager
+def heartbeating(api: Api, group_id: str, slicers: dict[str, dict]) -> Iterator[dict[str, dict]]:
+    """Beat for each slicer every 100 ms; tests edit `slicers` (None = stop, dict = signals)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            for name, signals in list(slicers.items()):
+                if signals is not None:
+                    api.heartbeat(name, group_id, signals=signals)
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield slicers
+    finally:
+        stop.set()
+        thread.join()
+
+
+def events(api: Api, group_id: str) -> list[dict]:
+    return list(reversed(api.get(f"/failover-groups/{group_id}/events", params={"page_size": 40}).json()["items"]))
+
+
+def active(api: Api, group_id: str) -> str:
+    """The group's active_slicer_id as the API shows it."""
+    return str(api.group(group_id)["active_slicer_id"])
+
+
+def build_city_db(path: Path) -> None:
+    writer = MMDBWriter(ip_version=6, database_type="GeoIP2-City", ipv4_compatible=True)
+    writer.insert_network(IPSet(["198.51.100.0/24"]), {
+        "country": {"iso_code": "US"}, "postal": {"code": "90503"}, "location": {"metro_code": 803}})
+    writer.insert_network(IPSet(["203.0.113.0/24"]), {"country": {"iso_code": "CA"}})
+    writer.insert_network(IPSet(["192.0.2.0/24"]), {"country": {"iso_code": "US"}, "postal": {"code": "10001"}})
+    writer.to_db_file(str(path))
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def blackout_setup(api: Api) -> tuple[dict, dict, dict]:
+    """Channel with blackout BNA: rule 1 zip 90503 -> asset, rule 2 country US -> slate."""
+    ch = api.make_channel("Sports")
+    la = api.post("/audiences", {"desc": "LA", "zip_codes": ["90503"]}).json()
+    us = api.post("/audiences", {"desc": "US", "country_codes": ["US"]}).json()
+    r1 = api.post("/rules", {"desc": "la", "audience": la["id"], "alternate_content_type": "asset",
+                             "alternate_content_id": "la-asset", "alternate_content_loop": False}).json()
+    r2 = api.post("/rules", {"desc": "us", "audience": us["id"]}).json()
+    api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "BNA", "rules": [r1["id"], r2["id"]]})
+    return ch, r1, r2
+
+
+def decide(api: Api, channel_id: str, **params: str) -> dict:
+    params = {k.replace("repl_", "repl."): v for k, v in params.items()}
+    r = api.get(f"/channels/{channel_id}/playback", params=params)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def build_cue(type_id: int, upid: str, command: str = "time_signal") -> Cue:
+    cue = Cue()
+    if command == "time_signal":
+        cue.command = TimeSignal()
+        cue.command.time_specified_flag = True
+        cue.command.pts_time = 10.0
+    else:
+        cue.command = SpliceInsert()
+        cue.command.splice_event_id = 7
+        cue.command.out_of_network_indicator = True
+        cue.command.program_splice_flag = True
+        cue.command.splice_immediate_flag = True
+        cue.command.duration_flag = False
+        cue.command.unique_program_id = 1
+    d = SegmentationDescriptor()
+    d.segmentation_event_cancel_indicator = False
+    d.segmentation_event_id = "0x1"
+    d.segmentation_event_id_compliance_indicator = True
+    d.program_segmentation_flag = True
+    d.segmentation_duration_flag = False
+    d.delivery_not_restricted_flag = True
+    d.segmentation_type_id = type_id
+    d.segmentation_upid_type = 0x09
+    d.segmentation_upid = upid
+    d.segmentation_upid_length = len(upid)
+    d.segment_num = 0
+    d.segments_expected = 0
+    cue.descriptors.append(d)
+    return cue
+
+
+def start_cue(upid: str = "BNA", command: str = "time_signal") -> str:
+    return str(build_cue(0x10, upid, command).encode())
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+SHOTS = ROOT / "docs" / "console"
+
+
+def sign_in(page: Any, api: Api, key: str | None = None) -> Any:
+    page.goto(api.base_url + "/console/login")
+    page.fill("input[name=user_id]", api.user_id)
+    page.fill("input[name=api_key]", key or api.api_key)
+    page.click("#sign-in")
+    return page
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+SEED_AUDIENCE = {"desc": "My New audience", "country_codes": ["US", "CA", "MX"], "external_id": "NorthAmerica",
+                 "match_type": "ANY"}
+
+
+SEED_RULE = {"desc": "My New Rule", "alternate_content_type": "slate", "all_viewers": True}
+
+
+def audience(api: Api, **body: object) -> dict:
+    r = api.post("/audiences", {"desc": "aud", **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def rule(api: Api, **body: object) -> dict:
+    r = api.post("/rules", {"desc": "rule", **body})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def signed_raw(api: Api, obj: dict) -> dict[str, str]:
+    """msg/sig for an arbitrary JSON text built by hand (json.dumps writes NaN as NaN)."""
+    msg = encode_msg(obj)
+    return {"msg": msg, "sig": sign(msg, api.api_key)}
+
+
+def call(api: Api, method: str, path: str, params: dict[str, str], body: bytes | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"} if body is not None else None
+    return httpx.request(method, api.base_url + path, params=params, content=body, headers=headers, timeout=30)

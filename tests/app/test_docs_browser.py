@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
-from tests.support import Backend
+from tests.support import IN_CI, Backend
 
 CHROMIUM = Path("/usr/bin/chromium")
 

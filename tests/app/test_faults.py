@@ -109,8 +109,7 @@ def test_a_leader_cut_from_its_lock_switches_nothing_more(postgres: PostgresServ
     it is committed by whichever engine holds the lock, never by both."""
     import psycopg
 
-    from tests.failover.test_engine_live import FAST, active, events, heartbeating
-    from tests.support import two_instances
+    from tests.support import FAST, active, events, heartbeating, two_instances
 
     with two_instances(postgres) as (_, second):
         g = second.make_group("fenced", **FAST)
@@ -235,8 +234,7 @@ FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
 def test_a_wall_clock_jump_fails_nothing_over_and_moves_the_signature_window(tmp_path: Path) -> None:
     """libfaketime steps the server's wall clock by an hour, forward then back, while slicers beat; the
     monotonic clock is left alone, as on a real machine whose NTP steps the time."""
-    from tests.conftest import IN_CI
-    from tests.failover.test_engine_live import active, events, heartbeating
+    from tests.support import IN_CI, active, events, heartbeating
 
     if not FAKETIME.exists():
         if IN_CI:
