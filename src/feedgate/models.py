@@ -5,10 +5,11 @@ from feedgate.auth.models import Nonce, User
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
 from feedgate.console.models import ConsoleSession
-from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, Slicer
+from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, FleetDisruption, Slicer
 from feedgate.geo.models import ZipDma
-from feedgate.kit.db import Base
-from feedgate.kit.models import ConfigVersion, Tombstone
+from feedgate.kit.base import Base
+from feedgate.kit.models import Tombstone
+from feedgate.kit.versions import ConfigVersion, FleetChange
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
 from feedgate.webhooks.models import Webhook, WebhookDelivery
@@ -24,6 +25,8 @@ __all__ = [
     "ConsoleSession",
     "FailoverEvent",
     "FailoverGroup",
+    "FleetChange",
+    "FleetDisruption",
     "Nonce",
     "ProgramTag",
     "Rule",

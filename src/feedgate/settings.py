@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     # The failover engine runs in every `feedgate serve`; only the leader acts.
     engine_enabled: bool = True
     engine_tick_ms: int = 100
+    # A fleet-wide silence (docs/design.md): at least this fraction of the slicers that were on the fleet, and
+    # at least this many, silent at once in groups where nothing beats, is held instead of failed over.
+    disruption_fraction: float = Field(0.5, gt=0, le=1)
+    disruption_min_slicers: int = Field(10, ge=1)
+    # A disruption held this long is a real outage: judging resumes (failovers where possible, no_candidate).
+    disruption_max_s: float = Field(600.0, gt=0)
     # Steady-state heartbeats are written to the database in one batch this often (at most 100 ms).
     heartbeat_flush_ms: int = Field(50, ge=5, le=100)
     # Worker threads for blocking work (database sessions); the pools are sized from it. Few, on purpose:

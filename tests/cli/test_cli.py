@@ -4,9 +4,12 @@ import json
 import os
 import subprocess
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from feedgate.cli.main import app
+from feedgate.kit.ids import new_id
+from feedgate.webhooks.models import Webhook, WebhookDelivery
 from tests.support import FEEDGATE, Api, Backend, wait_for
 
 
@@ -83,17 +86,37 @@ def test_cli_renames_blackout_id(api: Api) -> None:
     assert json.loads(out.stdout)["blackout_id"] == "NorthAmerica"
 
 
-def test_simulate_drives_slicers_and_takes_kill_commands(api: Api) -> None:
+def test_simulate_rehearses_a_bad_day_counts_it_and_cleans_up(api: Api, backend: Backend) -> None:
+    with backend.db.sessions() as session:  # a webhook of the user's: a rehearsal's events stay off it
+        session.add(Webhook(id=new_id(), owner=api.user_id, url="http://127.0.0.1:9/x", events=["*"], secret="s"))
+        session.commit()
     env = {**os.environ, "FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id,
            "FEEDGATE_API_KEY": api.api_key}
-    timed = subprocess.run([FEEDGATE, "simulate", "--groups", "2", "--slicers-per-group", "2", "--interval-ms", "200",
-                            "--duration", "1.5"], env=env, capture_output=True, text=True, timeout=60)
-    assert timed.returncode == 0, timed.stderr
-    groups = api.get("/failover-groups").json()["items"]
-    assert len(groups) == 2 and all(len(g["slicers"]) == 2 for g in groups)
-    interactive = subprocess.run([FEEDGATE, "simulate", "--groups", "1", "--slicers-per-group", "2"], env=env,
-                                 input="kill 0 1\nrevive 0 1\nkill 9 9\nquit\n", capture_output=True, text=True,
-                                 timeout=60)
+    run = subprocess.run([FEEDGATE, "simulate", "--groups", "3", "--slicers-per-group", "2", "--interval-ms", "150",
+                          "--heartbeat-timeout-ms", "600", "--script", "2 kill 0 0; 2 kill 1 0", "--duration", "5",
+                          "--json"], env=env, capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["failovers_planned"] == 2 and summary["failovers_unplanned"] == 0, summary
+    assert summary["no_candidate"] == 0 and summary["disruptions"] == 0
+    assert 0 < summary["heartbeats_acknowledged"] == summary["heartbeats_sent"]
+    assert 0 <= summary["switch_over_timeout_ms"]["max"] < 2000
+    assert "deleted" in run.stderr
+    assert api.get("/failover-groups").json()["items"] == []  # its groups are gone
+    assert api.get("/slicers").json()["items"] == []  # and its slicers
+    with backend.db.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(WebhookDelivery)
+                            .where(WebhookDelivery.owner == api.user_id)).scalar() == 0
+
+
+def test_simulate_takes_typed_commands(api: Api) -> None:
+    env = {**os.environ, "FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id,
+           "FEEDGATE_API_KEY": api.api_key}
+    interactive = subprocess.run([FEEDGATE, "simulate", "--groups", "1", "--slicers-per-group", "2", "--keep"],
+                                 env=env, input="kill 0 1\nrevive 0 1\nkill 9 9\nsite x\nquit\n",
+                                 capture_output=True, text=True, timeout=60)
     assert interactive.returncode == 0, interactive.stderr
     assert "kill sim" in interactive.stdout and "revive sim" in interactive.stdout
-    assert "error: no slicer g9 s9" in interactive.stderr
+    assert "error: no slicer g9 s9" in interactive.stderr and "not a number" in interactive.stderr
+    kept = api.get("/failover-groups").json()["items"]
+    assert len(kept) == 1 and kept[0]["name"].startswith("sim-") and kept[0]["notify"] is False

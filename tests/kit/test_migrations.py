@@ -15,7 +15,7 @@ def _check(url: str) -> None:
     upgrade(url)  # idempotent at head
     engine = make_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         assert conn.execute(text("SELECT version FROM config_version WHERE id = 1")).scalar() == 0
         tables = set(inspect(conn).get_table_names())
     engine.dispose()

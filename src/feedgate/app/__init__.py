@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from feedgate import __version__
 from feedgate.app.errors import error_response, install_error_handlers
@@ -25,6 +25,7 @@ from feedgate.auth.msg_params import MsgParams
 from feedgate.blackouts.router import router as blackouts_router
 from feedgate.channels.router import router as channels_router
 from feedgate.console.router import router as console_router
+from feedgate.failover.disruption import open_disruption
 from feedgate.failover.router import router as failover_router
 from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, database_trouble
@@ -83,8 +84,16 @@ def _middleware(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(MetricsMiddleware)
 
 
+async def settled(request: Request) -> None:
+    """Joins by heartbeat are written with the next batch (at most 100 ms later); an API request first has
+    them written, so a script that reads or edits a group right after its slicers joined sees them."""
+    ingest = request.app.state.runtime.ingest
+    if ingest.admitting:
+        await run_in_threadpool(ingest.settle)
+
+
 def _routes(app: FastAPI) -> None:
-    api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner)])
+    api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner), Depends(settled)])
     for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
                    blackouts_router, programs_router, webhooks_router):
         api.include_router(router)
@@ -110,14 +119,17 @@ def _service_routes(app: FastAPI) -> None:
     def healthz(request: Request) -> Any:
         runtime: Runtime = request.app.state.runtime
         try:
-            with runtime.db.reading() as conn:
-                conn.execute(text("SELECT 1"))
+            held = open_disruption(runtime.db)
         except Exception as exc:
             trouble = database_trouble(exc)
             log.warning("health check failed: %s", trouble)
             return error_response(FeedgateError(503, f"The database does not answer: {trouble}."))
-        # Which process answered (of `--workers N`) and whether it runs the failover engine.
-        return {"status": "ok", "process": os.getpid(), "engine": runtime.engine_role}
+        # Which process answered (of `--workers N`), whether it runs the failover engine, and a fleet-wide
+        # silence being held (still "ok": the service is up, and says what it is holding).
+        body: dict[str, Any] = {"status": "ok", "process": os.getpid(), "engine": runtime.engine_role}
+        if held is not None:
+            body["disruption"] = held
+        return body
 
     # Swagger UI from the installed package (swagger-ui-py ships swagger-ui-dist with its licence), not a
     # CDN: /docs works on a network with no way out, as broadcast facilities often are.

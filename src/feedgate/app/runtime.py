@@ -19,13 +19,16 @@ from feedgate.console.router import ConsoleParts
 from feedgate.console.sessions import Brake
 from feedgate.failover.engine import FailoverEngine
 from feedgate.failover.health import HealthTable
+from feedgate.failover.policy import SilenceRule
 from feedgate.failover.registry import Registry
 from feedgate.failover.service import group_sources
 from feedgate.kit.db import Database
+from feedgate.kit.lag import LoopLag
+from feedgate.kit.versions import Changes
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.state import DecisionState
 from feedgate.settings import Settings
-from feedgate.slicers.ingest import Ingest
+from feedgate.slicers.ingest import FeedClock, Ingest
 from feedgate.stream.frozen import FrozenWatch
 from feedgate.stream.service import StreamService
 from feedgate.stream.upstream import Upstream
@@ -37,12 +40,12 @@ log = logging.getLogger("feedgate")
 
 @dataclass
 class Dispatcher:
-    """The one after-commit path for a change committed in this process.
+    """The one after-commit path for a change committed in this process, by domain.
 
-    Decisions and the fleet registry are marked stale before anyone answers again; the watcher reloads
-    them (and so wakes the engine) at once; the console's live stream re-renders. The engine's own switches
-    are mirrored in the registry already, and a registration or join changes no other slicer's answer: for
-    those ("switch", "member") heartbeats stay on the fast path.
+    Decisions are marked stale before anyone answers again, and the watcher rebuilds them at once. The
+    fleet's change is applied to the registry as a delta (the groups and slicers it touched), which wakes
+    the engine for those groups and moves their channels' sources; the engine's own switches are applied
+    already. The console's live stream re-renders.
     """
 
     decisions: DecisionState
@@ -50,11 +53,15 @@ class Dispatcher:
     watcher: ConfigWatcher
     feed: ConsoleFeed
 
-    def __call__(self, kind: str) -> None:
-        self.decisions.invalidate()
-        if kind == "config":
-            self.registry.invalidate()
-        self.watcher.kick()
+    def __call__(self, changes: Changes) -> None:
+        if changes.decisions:
+            self.decisions.invalidate()
+            self.watcher.kick()
+        if changes.fleet and not changes.mirrored:
+            if changes.everything:
+                self.registry.reload()
+            else:
+                self.registry.apply(changes.groups, changes.slicers, changes.fleet_version)
         self.feed.notify()
 
 
@@ -78,10 +85,13 @@ class Runtime:
     dispatcher: Dispatcher
     console: ConsoleParts
     channel_sources: SourcesOf
+    loop_lag: LoopLag
 
     async def start(self) -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.threads
-        self.watcher.check(force=True)  # decisions and the registry are loaded before the first request
+        self.loop_lag.start()
+        self.registry.reload()  # the fleet, then the decisions (which read sources from it), before any request
+        self.watcher.check(force=True)
         self.watcher.start()
         self.ingest.start()
         await self.upstream.start()
@@ -102,6 +112,7 @@ class Runtime:
         await self.upstream.stop()
         self.ingest.stop()
         self.watcher.stop()
+        await self.loop_lag.stop()
         self.decisions.close()
         self.db.dispose()
 
@@ -117,37 +128,43 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, settings.threads)
     keys = KeyCache()
     signatures = SignatureCheck(db, keys, settings.timestamp_window_s, settings.auth_strict, settings.workers)
-    decisions = DecisionState(db, settings)
     registry, health = Registry(db), HealthTable()
-    engine = FailoverEngine(db, registry, health, settings.engine_tick_ms) if settings.engine_enabled else None
-    ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms,
-                    wake=engine.wake if engine is not None else lambda _group_id: None)
-    # Webhooks go out from the process that leads the engine, so two instances never both send.
-    sender = WebhookSender(db, lambda: engine.leadership.is_leader) if engine is not None else None
+    decisions = DecisionState(db, settings, registry)
+    loop_lag, feed_clock = LoopLag(), FeedClock()
+    engine = None
+    if settings.engine_enabled:
+        rule = SilenceRule(settings.disruption_fraction, settings.disruption_min_slicers)
+        engine = FailoverEngine(db, registry, health, settings.engine_tick_ms, rule,
+                                behind=lambda now: max(loop_lag.lag_ms(now), feed_clock.lag_ms(now)),
+                                disruption_max_ms=int(settings.disruption_max_s * 1000))
+    # Webhooks go out, and playlists are watched for freezing, from the process that leads the engine only.
+    leads = (lambda: engine.leadership.is_leader) if engine is not None else (lambda: False)
+    wake = engine.wake if engine is not None else lambda _group_id: None
+    ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms, wake=wake, feed=feed_clock)
+    ingest.loop_lag = loop_lag.lag_ms
+    sender = WebhookSender(db, leads) if engine is not None else None
     watcher = ConfigWatcher(db, settings.config_poll_ms)
     upstream = Upstream()
-    stream = StreamService(decisions, upstream, settings)
+    stream = StreamService(decisions, upstream, settings, registry)
     feed = ConsoleFeed()
     dispatcher = Dispatcher(decisions, registry, watcher, feed)
     _wire(db, watcher, decisions, registry, engine, feed, dispatcher)
     return Runtime(
         settings=settings, db=db, keys=keys, signatures=signatures, health=health, registry=registry, engine=engine,
         ingest=ingest, decisions=decisions, watcher=watcher, upstream=upstream, stream=stream,
-        frozen=FrozenWatch(registry, health, upstream), sender=sender, feed=feed, dispatcher=dispatcher,
+        frozen=FrozenWatch(registry, health, upstream, db, leads, wake), sender=sender, feed=feed,
+        dispatcher=dispatcher,
         console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake()),
-        channel_sources=group_sources)
+        channel_sources=group_sources, loop_lag=loop_lag)
 
 
 def _wire(db: Database, watcher: ConfigWatcher, decisions: DecisionState, registry: Registry,
           engine: FailoverEngine | None, feed: ConsoleFeed, dispatcher: Dispatcher) -> None:
-    """Who hears what: domain events, commits, the watcher's reloads, the engine's changes."""
+    """Who hears what: domain events, commits, the watcher's versions, the registry's deltas, the engine."""
     db.on_event.append(outbox.on_events)  # webhook deliveries, written in the transaction of their events
-    db.on_config_change.append(dispatcher)
-
-    def reload_registry(version: int) -> None:
-        if version != registry.current.version or not registry.fresh:
-            registry.reload()
-
-    watcher.listeners += [decisions.on_version, reload_registry, feed.notify]  # also other processes' changes
+    db.on_commit.append(dispatcher)
+    watcher.on_fleet += [registry.catch_up, feed.notify]  # other processes' changes, by delta
+    watcher.on_decisions += [decisions.on_version, feed.notify]
+    registry.listeners += [decisions.on_fleet, feed.notify]  # a group's new source reaches its channels
     if engine is not None:
         engine.listeners.append(feed.notify)  # health changes that move no configuration

@@ -11,9 +11,10 @@ from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceU
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change, delete_unless_used
+from feedgate.kit.models import add_tombstone, commit_change, delete_unless_used
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
+from feedgate.kit.versions import decisions_changed
 
 API = "/api/v4/audiences"
 VALUE_FIELDS = ("country_codes", "zip_codes", "dma_codes", "ip_networks", "devices")
@@ -123,6 +124,6 @@ def delete_audience(session: Session, owner: str, ref: str) -> str:
     audience_id = audience.id
     delete_unless_used(session, audience, "Audience", ref)  # a rule or a superaudience may still use it
     add_tombstone(session, "audience", owner, audience_id)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return audience_id

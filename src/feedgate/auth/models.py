@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedgate.kit.db import Base, UTCDateTime
+from feedgate.kit.base import Base, UTCDateTime
 from feedgate.kit.time import utcnow
 
 

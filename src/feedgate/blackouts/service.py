@@ -13,9 +13,10 @@ from feedgate.channels.service import get_channel
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.models import add_tombstone, commit_change
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
+from feedgate.kit.versions import decisions_changed
 from feedgate.rules.models import Rule
 from feedgate.rules.service import serialize_rule
 
@@ -122,6 +123,6 @@ def delete_blackout(session: Session, owner: str, channel_ref: str, ref: str) ->
     blackout_pk = blackout.id
     session.delete(blackout)
     add_tombstone(session, "blackout", owner, blackout_pk, scope=channel.id)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return channel.id, blackout_pk

@@ -1,7 +1,7 @@
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedgate.kit.db import Base, Timestamped
+from feedgate.kit.base import Base, Timestamped
 
 
 class Channel(Timestamped, Base):

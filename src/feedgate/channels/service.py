@@ -11,9 +11,10 @@ from feedgate.channels.models import Channel
 from feedgate.channels.schemas import ChannelCreate, ChannelUpdate
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change
+from feedgate.kit.models import add_tombstone, commit_change
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
+from feedgate.kit.versions import decisions_changed
 
 API = "/api/v4/channels"
 SourcesOf = Callable[[Session, Sequence[str]], dict[str, str]]  # group IDs -> each group's current source
@@ -72,6 +73,6 @@ def delete_channel(session: Session, owner: str, ref: str) -> str:
     channel_id = channel.id
     session.delete(channel)  # its blackouts, program tags and schedule go with it (ON DELETE CASCADE)
     add_tombstone(session, "channel", owner, channel_id)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return channel_id

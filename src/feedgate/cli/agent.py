@@ -1,14 +1,14 @@
 """`feedgate slicer-agent`, `feedgate simulate` and `feedgate demo`."""
 
-import asyncio
 import json
 import os
-import secrets
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from rich.console import Group
 from rich.live import Live
 
 from feedgate.cli.fleet import Fleet, probe_signals
-from feedgate.cli.output import client, console, err, events_table, friendly, group_panel
+from feedgate.cli.output import client, console, emit_json, err, events_table, friendly, group_panel
+from feedgate.cli.rehearsal import COMMANDS, Rehearsal
 from feedgate.cli.video import Origin, start_encoders
 from feedgate.client import FeedgateClient
 
@@ -52,51 +53,91 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
 
 
 @friendly
-def simulate(groups: int = typer.Option(1, "--groups", min=1), slicers_per_group: int = typer.Option(3,
-             "--slicers-per-group", min=1), interval_ms: int = typer.Option(1000, "--interval-ms", min=50),
+def simulate(groups: int = typer.Option(1, "--groups", min=1, help="Groups to create for the rehearsal."),
+             slicers_per_group: int = typer.Option(3, "--slicers-per-group", min=1),
+             interval_ms: int = typer.Option(1000, "--interval-ms", min=50, help="Heartbeat interval."),
              heartbeat_timeout_ms: int = typer.Option(3000, "--heartbeat-timeout-ms", min=100),
              hls_url: str | None = typer.Option(None, "--hls-url", help="Each slicer's HLS playlist: a template "
                                                 "with {slicer}, {group} and {index} (its place in its group)."),
-             duration: float | None = typer.Option(None, "--duration", help="Seconds; default until quit.")) -> None:
-    """Drive many simulated slicers. Type `kill G S`, `revive G S`, `status` or `quit` (G, S from 0)."""
+             at_once: bool = typer.Option(False, "--at-once", help="Every slicer's first heartbeat in the same "
+                                          "second (a first deployment, a site coming back)."),
+             script: str | None = typer.Option(None, "--script", help="Commands at times, e.g. '20 site 0.5; "
+                                               "40 silence 8; 60 kill 0 1' (seconds from the start)."),
+             duration: float | None = typer.Option(None, "--duration", help="Seconds; default: until you quit."),
+             keep: bool = typer.Option(False, "--keep", help="Keep the groups and slicers afterwards."),
+             webhooks: bool = typer.Option(False, "--webhooks", help="Let the groups' events reach your webhooks."),
+             seed: int = typer.Option(1, "--seed", help="Which slicers a site failure picks."),
+             as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """Rehearse a bad day in groups of its own: kill slicers, fail a site, silence the whole fleet; then read the
+    summary. Type `kill G S`, `revive G S`, `site FRACTION`, `silence SECONDS`, `status` or `quit` (G, S from 0)."""
+    say = err.print if as_json else console.print  # with --json, stdout holds the summary alone
     with client() as c:
-        made = [c.create_group(f"sim-{i}", heartbeat_timeout_ms=heartbeat_timeout_ms) for i in range(groups)]
-        fleet = Fleet(c.base_url, c.user_id, c.api_key, interval_ms)
-        tag = secrets.token_hex(2)
-        for gi, g in enumerate(made):
-            for si in range(slicers_per_group):
-                slicer_id = f"sim{tag}-g{gi}-s{si}"
-                url = hls_url.format(slicer=slicer_id, group=gi, index=si) if hls_url else None
-                fleet.add(slicer_id, g.id, url)
-        console.print(f"{groups} groups x {slicers_per_group} slicers heartbeating every {interval_ms} ms")
-        if duration is not None:
-            asyncio.run(fleet.run(duration))
-            console.print(f"sent {sum(s.sent for s in fleet.slicers.values())} heartbeats")
-            return
-        fleet.start_background()
+        run = Rehearsal(c, groups, slicers_per_group, interval_ms, heartbeat_timeout_ms, hls_url, webhooks)
         try:
-            for line in sys.stdin:
-                words = line.split()
-                if not words:
-                    continue
-                if words[0] == "quit":
-                    break
-                if words[0] in ("kill", "revive") and len(words) == 3:
-                    key = f"sim{tag}-g{words[1]}-s{words[2]}"
-                    if key in fleet.slicers:
-                        fleet.slicers[key].alive = words[0] == "revive"
-                        console.print(f"{words[0]} {key}")
-                    else:
-                        err.print(f"error: no slicer g{words[1]} s{words[2]}")
-                elif words[0] == "status":
-                    for g in made:
-                        console.print(group_panel(c.get_group(g.id)))
-                else:
-                    err.print("commands: kill G S | revive G S | status | quit")
+            run.create()
+            say(f"rehearsal {run.tag}: {groups} groups (sim-{run.tag}-N) x {slicers_per_group} slicers, "
+                          f"heartbeats every {interval_ms} ms{', all starting at once' if at_once else ''}"
+                          f"{'' if webhooks else '; their events stay off your webhooks'}")
+            run.start(at_once)
+            _rehearse(run, script, duration, random.Random(seed), say)
+            summary = run.summary()
+            emit_json(summary.as_json()) if as_json else console.print(summary.table(heartbeat_timeout_ms))
         except KeyboardInterrupt:
-            pass
+            say("stopped")
         finally:
-            fleet.stop()
+            if keep:
+                run.fleet.stop()
+                say(f"kept: groups sim-{run.tag}-0 to sim-{run.tag}-{groups - 1}")
+            else:
+                run.clean_up()
+                say("rehearsal groups and slicers deleted (--keep keeps them)")
+
+
+def _rehearse(run: Rehearsal, script: str | None, duration: float | None, rng: random.Random,
+              say: Callable[[str], None]) -> None:
+    """Play the script (or what is typed) until `duration` has passed, or `quit`."""
+    started = time.monotonic()
+    planned = sorted(((float(at), words) for at, _, words in
+                      (part.strip().partition(" ") for part in (script or "").split(";") if part.strip())),
+                     key=lambda item: item[0])
+    if script or duration is not None:
+        while planned or (duration is not None and time.monotonic() - started < duration):
+            while planned and time.monotonic() - started >= planned[0][0]:
+                _command(run, planned.pop(0)[1].split(), rng, say)
+            time.sleep(0.05)
+        return
+    for line in sys.stdin:
+        words = line.split()
+        if words and words[0] == "quit":
+            return
+        if words:
+            _command(run, words, rng, say)
+
+
+def _command(run: Rehearsal, words: list[str], rng: random.Random, say: Callable[[str], None]) -> None:
+    try:
+        if words[0] in ("kill", "revive") and len(words) == 3:
+            slicer = run.find(int(words[1]), int(words[2]))
+            if slicer is None:
+                err.print(f"error: no slicer g{words[1]} s{words[2]}")
+            elif words[0] == "kill":
+                run.kill(slicer)
+                say(f"kill {slicer.slicer_id}")
+            else:
+                slicer.alive = True
+                say(f"revive {slicer.slicer_id}")
+        elif words[0] == "site" and len(words) == 2:
+            victims = run.site(float(words[1]), rng)
+            say(f"site failure: {len(victims)} slicers on air silenced at once")
+        elif words[0] == "silence" and len(words) == 2:
+            run.silence(float(words[1]))
+            say(f"the whole fleet silent for {float(words[1]):g} s")
+        elif words[0] == "status":
+            console.print(run.summary().table(run.timeout_ms))
+        else:
+            err.print("commands: " + " | ".join(COMMANDS))
+    except ValueError:
+        err.print(f"error: not a number in '{' '.join(words)}'")
 
 
 def _start_demo_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:

@@ -27,8 +27,10 @@ class SimulatedSlicer:
     signals: dict[str, float] = field(default_factory=dict)
     hls_url: str | None = None
     last_sent_ms: int = 0
+    last_ack_ms: int = 0  # the send time of its last acknowledged heartbeat
     role: str = "?"
     sent: int = 0
+    acknowledged: int = 0
     errors: int = 0
 
 
@@ -60,17 +62,19 @@ class Fleet:
             body["failover_group_id"] = slicer.group_id
         if slicer.hls_url:
             body["hls_url"] = slicer.hls_url
-        slicer.last_sent_ms = int(time.time() * 1000)
+        sent_ms = slicer.last_sent_ms = int(time.time() * 1000)
         path = f"/api/v4/slicers/{slicer.slicer_id}/status"
         content = json.dumps(body).encode()
+        slicer.sent += 1
         try:
             r = await client.put(path, content=content, headers={"Content-Type": "application/json"},
                                  params=bound_params(self.user_id, self.api_key, "PUT", path, content))
         except httpx.HTTPError:
             slicer.errors += 1
             return
-        slicer.sent += 1
         if r.status_code == 200:
+            slicer.acknowledged += 1
+            slicer.last_ack_ms = max(slicer.last_ack_ms, sent_ms)
             answer = r.json()
             slicer.role = answer["role"]
             if self.on_answer:

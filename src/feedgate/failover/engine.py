@@ -7,6 +7,10 @@ the file (`kit.peers.EngineLock`), so one of `--workers N` leads.
 Cost does not grow with idle slicers: groups wait in a heap keyed by the next instant at which their
 answer could change (`policy.next_check_ms`), and a heartbeat that changes something marks its group
 for evaluation at once. A pass with nothing due is one look at the top of the heap.
+
+The engine never blames a slicer for the control plane's own trouble: silence is measured net of how far
+the server runs behind (`behind`: its event loop, the feed from other instances), and a silence of most of
+the fleet at once is held, not failed over (`disruption`).
 """
 
 import contextlib
@@ -20,35 +24,59 @@ from typing import Any
 import psycopg
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from feedgate.failover import disruption
+from feedgate.failover.disruption import Disruption
 from feedgate.failover.events import GroupRef, Happened, write_events
 from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverGroup, Slicer
-from feedgate.failover.policy import HEALTHY, OFFLINE, Decision, GroupView, MemberView, evaluate, next_check_ms
+from feedgate.failover.policy import (
+    HEALTHY,
+    OFFLINE,
+    Decision,
+    GroupView,
+    MemberView,
+    SilenceRule,
+    evaluate,
+    fleet_silence,
+    is_disruption,
+    next_check_ms,
+    silence_ms,
+)
 from feedgate.failover.registry import Fleet, GroupConfig, Registry
 from feedgate.kit.db import Database
-from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
-from feedgate.kit.models import bump_config_version
+from feedgate.kit.errors import database_trouble
+from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LAG, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
 from feedgate.kit.peers import EngineLock, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
+from feedgate.kit.versions import fleet_changed
 
 log = logging.getLogger("feedgate.engine")
 LEADER_LOCK = 0x66676C6561646572  # "fglead"
 RETRY_S = 1.0
 
 
-def group_view(group: GroupConfig, fleet: Fleet, health: HealthTable) -> GroupView:
+def member_views(group: GroupConfig, fleet: Fleet, health: HealthTable) -> list[MemberView]:
     members = []
     for key in group.members:
-        m = fleet.members[key]
+        m = fleet.members.get(key)
+        if m is None:
+            continue
         h = health.get(key)
         members.append(MemberView(
             key=key, name=m.name, order=m.order, enabled=m.enabled, state=m.state, last_heartbeat_ms=h.seen_ms,
             last_bad_ms=h.last_bad_ms, last_bad_reason=h.last_bad_reason, healthy_since_ms=m.healthy_since_ms,
             blacklist_until=m.blacklist_until))
-    return GroupView(members=members, policy=group.policy, mode=group.mode, auto_failback=group.auto_failback,
-                     active=group.active, no_candidate=group.no_candidate)
+    return members
+
+
+def group_view(group: GroupConfig, fleet: Fleet, health: HealthTable, lag_ms: int = 0,
+               hold_silence: bool = False) -> GroupView:
+    return GroupView(members=member_views(group, fleet, health), policy=group.policy, mode=group.mode,
+                     auto_failback=group.auto_failback, active=group.active, no_candidate=group.no_candidate,
+                     lag_ms=lag_ms, hold_silence=hold_silence)
 
 
 class Leadership:
@@ -143,13 +171,24 @@ class Leadership:
         self._drop()
 
 
+SILENCE_CHECK_MS = 250  # the fleet-wide silence is measured at most this often (O(fleet))
+Behind = Callable[[int], int]  # how many ms the control plane runs behind, at clock_ms()
+
+
 class FailoverEngine:
-    def __init__(self, db: Database, registry: Registry, health: HealthTable, tick_ms: int = 100) -> None:
+    def __init__(self, db: Database, registry: Registry, health: HealthTable, tick_ms: int = 100,
+                 rule: SilenceRule = SilenceRule(), behind: Behind = lambda _now: 0,
+                 disruption_max_ms: int = 10 * 60 * 1000) -> None:
         self.db = db
         self.registry = registry
         self.health = health
         self.tick_s = tick_ms / 1000
+        self.rule = rule
+        self.behind = behind
+        self.disruption_max_ms = disruption_max_ms
         self.leadership = Leadership(db)
+        self.disruption: Disruption | None = None
+        self._silence_at = -SILENCE_CHECK_MS
         self._heap: list[tuple[int, str]] = []  # (due clock_ms, group id); stale entries are skipped
         self._due: dict[str, int] = {}  # group id -> its live heap entry
         self._dirty: set[str] = set()
@@ -160,13 +199,14 @@ class FailoverEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listeners: list[Callable[[str], None]] = []  # called with a group ID after each committed change
-        registry.listeners.append(self._on_reload)
+        registry.listeners.append(self._on_fleet)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="failover-engine", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop judging (and, on PostgreSQL, hand leadership over) at once: nothing is decided after this."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -182,7 +222,12 @@ class FailoverEngine:
                 self._dirty.add(group_id)
         self._wake.set()
 
-    def _on_reload(self, fleet: Fleet) -> None:
+    def _on_fleet(self, groups: set[str] | None) -> None:
+        if groups is not None:
+            for group_id in groups:
+                self.wake(group_id)
+            return
+        fleet = self.registry.current
         self.health.retain(fleet.members)
         if self.leadership.is_leader:
             self._seed(fleet)
@@ -196,11 +241,14 @@ class FailoverEngine:
                     if not self._was_leader:
                         self._was_leader = True
                         self._seed(self.registry.current)
+                        disruption.close_left_open(self.db, now_ms())
                     self.run_pass()
                     if self._heap:
                         timeout = max(0.0, min(self.tick_s, (self._heap[0][0] - clock_ms()) / 1000))
                 else:
                     self._was_leader = False
+            except (OperationalError, psycopg.OperationalError) as exc:  # the database is away: its decisions wait
+                log.warning("engine pass could not reach the database (%s); retrying", database_trouble(exc))
             except Exception:
                 log.exception("engine pass failed; retrying")
             self._wake.wait(timeout)
@@ -213,16 +261,16 @@ class FailoverEngine:
         just joined through another request). A slicer that was offline stays offline until it beats.
         """
         now, wall = clock_ms(), now_ms()
-        for key, member in fleet.members.items():
+        for key, member in list(fleet.members.items()):
+            group = fleet.groups.get(member.group_id)
+            if group is None:
+                continue
             stored = fleet.last_heartbeat.get(key)
-            timeout = fleet.groups[member.group_id].policy.heartbeat_timeout_ms
-            recent = stored is not None and wall - stored <= timeout
+            recent = stored is not None and wall - stored <= group.policy.heartbeat_timeout_ms
             self.health.seed(key, now, alive=recent or (member.state != OFFLINE and stored is not None))
         self.wake()
 
-    def run_pass(self, now: int | None = None) -> int:
-        """Evaluate the groups that are due or marked; return how many changed."""
-        now = clock_ms() if now is None else now
+    def _take_due(self, now: int) -> set[str]:
         fleet = self.registry.current
         with self._dirty_lock:
             if self._all_dirty:
@@ -238,6 +286,16 @@ class FailoverEngine:
             if self._due.get(group_id) == due:
                 del self._due[group_id]
                 todo.add(group_id)
+        return todo
+
+    def run_pass(self, now: int | None = None) -> int:
+        """Evaluate the groups that are due or marked; return how many changed."""
+        now = clock_ms() if now is None else now
+        lag = self.behind(now)
+        ENGINE_LAG.set(lag / 1000)
+        if self.disruption is not None:
+            self._maybe_close(now, lag)
+        todo = self._take_due(now)
         if not todo:
             return 0
         started = time.perf_counter()
@@ -249,16 +307,94 @@ class FailoverEngine:
                 group = fleet.groups.get(group_id)
                 if group is None:
                     continue
-                view = group_view(group, fleet, self.health)
+                view = group_view(group, fleet, self.health, lag, self._held(group_id))
+                if not view.hold_silence and self._overdue(view, now) and self._maybe_open(now, lag, group_id):
+                    view = group_view(group, fleet, self.health, lag, True)
                 decision = evaluate(view, now)
                 if decision.changes_anything and self._apply(fleet, group, decision, now):
                     changed += 1
                     for listener in self.listeners:
                         listener(group_id)
-                    view = group_view(group, fleet, self.health)
+                    view = group_view(group, fleet, self.health, lag, view.hold_silence)
                 self._schedule(group_id, next_check_ms(view, now))
         ENGINE_PASS.observe(time.perf_counter() - started)
         return changed
+
+    def _held(self, group_id: str) -> bool:
+        return self.disruption is not None and group_id in self.disruption.held
+
+    @staticmethod
+    def _overdue(view: GroupView, now: int) -> bool:
+        """Some member quiet past half its timeout: the moment to ask whether the whole fleet went quiet."""
+        limit = view.policy.heartbeat_timeout_ms // 2
+        return any((silence_ms(m, now, view.lag_ms) or 0) > limit for m in view.members if m.state != OFFLINE)
+
+    def _silent_groups(self, now: int, lag: int, groups: list[GroupConfig]) -> tuple[int, int, list[str]]:
+        """(silent, considered, the groups where nothing beats) over these groups (`policy.fleet_silence`)."""
+        fleet = self.registry.current
+        silent = considered = 0
+        quiet: list[str] = []
+        for group in groups:
+            s, c = fleet_silence([(group.policy.heartbeat_timeout_ms, member_views(group, fleet, self.health))],
+                                 now, lag)
+            silent, considered = silent + s, considered + c
+            if s:
+                quiet.append(group.id)
+        return silent, considered, quiet
+
+    def _maybe_open(self, now: int, lag: int, group_id: str) -> bool:
+        """Is this overdue group part of a fleet-wide silence? Measured over the fleet, at most every 250 ms."""
+        if self.disruption is not None or now - self._silence_at < SILENCE_CHECK_MS:
+            return self._held(group_id)
+        self._silence_at = now
+        silent, considered, quiet = self._silent_groups(now, lag, list(self.registry.current.groups.values()))
+        if not is_disruption(silent, considered, self.rule):
+            return False
+        opened = disruption.start(now_ms(), now, silent, considered, quiet)
+        self.disruption = opened
+        fleet = self.registry.current
+        self.health.held = {k for g in quiet for k in fleet.groups[g].members}
+        try:
+            disruption.record_opening(self.db, fleet, opened, now_ms())
+        except Exception as exc:  # the database may be part of the trouble: hold anyway, say it in the log
+            log.warning("could not record the disruption (%s); holding all the same", exc.__class__.__name__)
+        return group_id in opened.held
+
+    def _maybe_close(self, now: int, lag: int) -> None:
+        """Release each held group as soon as a member of it beats, and end the disruption once what is still
+        silent is no longer most of the fleet (or it has lasted `disruption_max_ms`: a real outage, then)."""
+        d = self.disruption
+        if d is None or now - self._silence_at < SILENCE_CHECK_MS:
+            return
+        self._silence_at = now
+        fleet = self.registry.current
+        held = [fleet.groups[g] for g in d.held if g in fleet.groups]
+        silent, _, quiet = self._silent_groups(now, lag, held)
+        for group_id in d.held - set(quiet):  # heard again: its members get a whole timeout from now
+            self._release(fleet, group_id, now)
+        d.held = set(quiet)
+        expired = now - d.opened >= self.disruption_max_ms
+        if is_disruption(silent, d.considered, self.rule) and not expired:
+            return
+        for group_id in list(d.held):
+            if not expired:
+                self._release(fleet, group_id, now)
+        self.disruption = None
+        self.health.held = set()
+        try:
+            disruption.record_closing(self.db, fleet, d, now_ms())
+        except Exception as exc:
+            log.warning("could not record the end of the disruption (%s)", exc.__class__.__name__)
+        self.wake()
+
+    def _release(self, fleet: Fleet, group_id: str, now: int) -> None:
+        """Silence during the disruption does not count: a fresh timeout clock, as after a restart. Beats come
+        back in any order, so no group is reshuffled; a member that stays silent then fails over."""
+        group = fleet.groups.get(group_id)
+        keys = group.members if group is not None else []
+        self.health.restart(keys, now)
+        self.health.held.difference_update(keys)
+        self.wake(group_id)
 
     def _schedule(self, group_id: str, due: int | None) -> None:
         if due is None:
@@ -270,7 +406,7 @@ class FailoverEngine:
 
     def _apply(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int) -> bool:
         """Commit the decision (switch, states, blacklist and events in one transaction), then mirror it."""
-        names = {key: fleet.members[key].name for key in group.members}
+        names = {key: fleet.members[key].name for key in group.members if key in fleet.members}
         events: list[Happened] = []
         with self.db.sessions() as session, session.begin():
             # The group row first, as every API change does: one lock order, so no deadlock with them.
@@ -282,7 +418,7 @@ class FailoverEngine:
                 session.execute(update(Slicer).where(Slicer.id == change.key)
                                 .values(state=change.state, healthy_since_ms=change.healthy_since_ms))
                 kind = "healthy" if change.state == HEALTHY else "unhealthy"
-                events.append(Happened(kind, change.reason, names[change.key]))
+                events.append(Happened(kind, change.reason, names.get(change.key)))
             for key, until in decision.blacklist.items():
                 session.execute(update(Slicer).where(Slicer.id == key).values(blacklist_until=until))
             if decision.switch is not None:
@@ -297,8 +433,8 @@ class FailoverEngine:
                     session.rollback()
                     return False
                 events.append(Happened(decision.switch.kind, decision.switch.reason, names.get(group.active or ""),
-                                       names[decision.switch.to_key]))
-                bump_config_version(session, "switch")
+                                       names.get(decision.switch.to_key)))
+                fleet_changed(session, [group.id], mirrored=True)  # mirrored below; other processes by delta
             elif decision.no_candidate:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=True))
                 events.append(Happened("no_candidate", decision.no_candidate, names.get(group.active or "")))
@@ -306,20 +442,27 @@ class FailoverEngine:
                 session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=False))
             # Stored with the switch; their listeners (the webhook outbox) write in this transaction too, so a
             # crash after the switch loses no alert.
-            write_events(session, GroupRef(group.id, group.owner, group.name), events, now)
-        # Committed: mirror it in the registry (the engine is the only writer of these fields).
+            write_events(session, GroupRef(group.id, group.owner, group.name, group.notify), events, now)
+        self._mirror(fleet, group, decision, now, names)
+        return True
+
+    def _mirror(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int, names: dict[str, str]) -> None:
+        """Committed: the engine is the only writer of these fields, so it updates the registry in place."""
         for change in decision.states:
-            member = fleet.members[change.key]
-            member.state, member.healthy_since_ms = change.state, change.healthy_since_ms
+            member = fleet.members.get(change.key)
+            if member is not None:
+                member.state, member.healthy_since_ms = change.state, change.healthy_since_ms
         for key, until in decision.blacklist.items():
-            fleet.members[key].blacklist_until = until
+            if key in fleet.members:
+                fleet.members[key].blacklist_until = until
         if decision.switch is not None:
             group.active, group.no_candidate = decision.switch.to_key, False
+            group.failover_time = group.switched_ms = now
             FAILOVERS.labels(decision.switch.kind).inc()
-            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, names[decision.switch.to_key],
+            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, names.get(decision.switch.to_key),
                      decision.switch.reason)
+            self.registry.notify({group.id})  # decisions follow the new source
         elif decision.no_candidate:
             group.no_candidate = True
         elif decision.clear_no_candidate:
             group.no_candidate = False
-        return True

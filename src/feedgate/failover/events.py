@@ -15,7 +15,8 @@ from feedgate.kit.events import DomainEvent, record
 from feedgate.kit.ids import new_id
 
 KINDS = ("failover", "failback", "activated", "no_slicer_on", "no_slicer_off", "unhealthy", "healthy",
-         "no_candidate", "joined", "left", "config")
+         "no_candidate", "joined", "left", "config", "disruption")
+SWITCH_KINDS = ("failover", "failback", "activated", "no_slicer_on", "no_slicer_off")  # the source changes
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class GroupRef:
     id: str
     owner: str
     name: str
+    notify: bool = True  # its events go to webhooks
 
 
 @dataclass(frozen=True)
@@ -47,5 +49,5 @@ def write_events(session: Session, group: GroupRef, happened: list[Happened], no
         f"failover_group.{row['kind']}", group.owner,
         {"@type": "FailoverEvent", **{k: v for k, v in row.items() if k != "failover_group_id"},
          "failover_group_id": group.id, "failover_group_name": group.name},
-        failover_group_id=group.id) for row in rows))
+        failover_group_id=group.id, quiet=not group.notify) for row in rows))
     return rows

@@ -8,7 +8,7 @@ feed); the engine reads it through `member_view`. The rules that turn these inpu
 """
 
 import threading
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 
@@ -27,20 +27,9 @@ class HealthTable:
     def __init__(self) -> None:
         self._rows: dict[str, Health] = {}
         self._lock = threading.Lock()
-        # Signals feedgate observes itself rather than hears (a frozen HLS playlist), by slicer key. They
-        # join the slicer's own signals in each heartbeat, so they are stored, shown and thresholded alike.
-        self._observed: dict[str, dict[str, float]] = {}
-
-    def observe(self, key: str, signals: dict[str, float] | None) -> None:
-        """Set (or, with None, clear) what this process observes about a slicer."""
-        if signals:
-            self._observed[key] = signals
-        else:
-            self._observed.pop(key, None)
-
-    def with_observed(self, key: str, signals: dict[str, float]) -> dict[str, float]:
-        observed = self._observed.get(key)
-        return {**signals, **observed} if observed else signals
+        # Slicers held by an open fleet-wide disruption (the engine sets them): a beat after their silence is the
+        # control plane hearing them again, not the slicer coming back, so it is no return from offline.
+        self.held: set[str] = set()
 
     def beat(self, key: str, now: int, breach: str | None, timeout_ms: int) -> bool:
         """Record a heartbeat; True when it may change the slicer's state (the engine should look now)."""
@@ -53,7 +42,7 @@ class HealthTable:
             if breach is not None:
                 row.last_bad_ms, row.last_bad_reason = now, breach
                 changed = True
-            elif previous is not None and now - previous > timeout_ms:
+            elif previous is not None and now - previous > timeout_ms and key not in self.held:
                 # Back from silence: it must stay clean for clear_after_ms before it counts as healthy.
                 row.last_bad_ms, row.last_bad_reason = now, f"back after {now - previous} ms without heartbeat"
             elif previous is None and row.returning:
@@ -72,6 +61,23 @@ class HealthTable:
             if key in self._rows:
                 return
             self._rows[key] = Health(seen_ms=now) if alive else Health(returning=True)
+
+    def breach(self, key: str, now: int, reason: str) -> None:
+        """A breach this process observed itself (a frozen playlist), as if a heartbeat had reported it."""
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = Health()
+            row.last_bad_ms, row.last_bad_reason = now, reason
+
+    def restart(self, keys: Iterable[str], now: int) -> None:
+        """A fresh timeout clock for these slicers (a fleet-wide disruption ended): silent ones get a whole
+        timeout from `now` to be heard again, as after a restart of feedgate."""
+        with self._lock:
+            for key in keys:
+                row = self._rows.get(key)
+                if row is not None and row.seen_ms is not None and row.seen_ms < now:
+                    row.seen_ms = now
 
     def get(self, key: str) -> Health:
         row = self._rows.get(key)

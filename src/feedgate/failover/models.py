@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedgate.failover.policy import OFFLINE
-from feedgate.kit.db import Base, Timestamped
+from feedgate.kit.base import Base, Timestamped
 
 
 class FailoverGroup(Timestamped, Base):
@@ -39,6 +39,8 @@ class FailoverGroup(Timestamped, Base):
     upload_queue_s: Mapped[float] = mapped_column(Float, default=30.0)
     # Reported once the active slicer's playlist has not advanced for 3 target durations; 0: at once.
     playlist_stale_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # Its events go to webhooks (off for a rehearsal's groups: `feedgate simulate`).
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class AllowedOwner(Base):
@@ -83,10 +85,27 @@ class Slicer(Timestamped, Base):
     )
     order: Mapped[int] = mapped_column(Integer, default=1)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # as the slicer reports them
+    # What feedgate observes itself (its playlist frozen: playlist_stale_ms), written by the engine leader.
+    observed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_heartbeat_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # Engine-owned: its state (policy.HEALTHY, UNHEALTHY, OFFLINE) and since when it has been healthy.
     state: Mapped[int] = mapped_column(Integer, default=OFFLINE)
     healthy_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     blacklist_until: Mapped[int] = mapped_column(BigInteger, default=0)
 
+
+
+class FleetDisruption(Base):
+    """A fleet-wide silence: most slicers quiet at once in groups where nothing beats. While it is open the
+    engine holds every group as it was (docs/design.md, "A fleet-wide silence")."""
+
+    __tablename__ = "fleet_disruptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    ended_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    silent: Mapped[int] = mapped_column(Integer)  # slicers silent with their whole group, when it opened
+    considered: Mapped[int] = mapped_column(Integer)  # slicers that were on the fleet
+    held_groups: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(500), default="")

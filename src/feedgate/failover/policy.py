@@ -5,7 +5,7 @@ Given a group's members (health inputs, order, enabled, blacklist), its settings
 """
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 HEALTHY, UNHEALTHY, OFFLINE = 0, 1, -1  # status.state as the documents define it
@@ -45,6 +45,12 @@ class GroupView:
     auto_failback: bool = False
     active: str | None = None
     no_candidate: bool = False  # a no_candidate event is already on record for this outage
+    # How far behind the control plane itself runs (its event loop, the feed from other instances): silence
+    # is measured net of it, so a slicer is never blamed for the server's own delay.
+    lag_ms: int = 0
+    # A fleet-wide silence is open (`disruption`): silence proves nothing, so it changes no state, blacklists
+    # nobody and switches nothing; a silent member is no candidate either. Breaches still count.
+    hold_silence: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,21 @@ def breached_signal(signals: Mapping[str, object], thresholds: Mapping[str, floa
     return None
 
 
-def slicer_state(member: MemberView, policy: HealthPolicy, now: int) -> tuple[int, str]:
+def silence_ms(member: MemberView, now: int, lag_ms: int = 0) -> int | None:
+    """How long the slicer has been silent, net of the control plane's own lag; None: never heard."""
     if member.last_heartbeat_ms is None:
+        return None
+    return now - lag_ms - member.last_heartbeat_ms
+
+
+def slicer_state(member: MemberView, policy: HealthPolicy, now: int, lag_ms: int = 0,
+                 hold_silence: bool = False) -> tuple[int, str]:
+    silent = silence_ms(member, now, lag_ms)
+    if silent is None:
         return OFFLINE, "never sent a heartbeat"
-    silent = now - member.last_heartbeat_ms
     if silent > policy.heartbeat_timeout_ms:
+        if hold_silence:
+            return member.state, "silent during a fleet-wide disruption: held"
         return OFFLINE, f"no heartbeat for {silent} ms (timeout {policy.heartbeat_timeout_ms} ms)"
     if member.last_bad_ms is not None and now - member.last_bad_ms < policy.clear_after_ms:
         return UNHEALTHY, member.last_bad_reason or "recovering"
@@ -128,13 +144,15 @@ def evaluate(group: GroupView, now: int,
     reasons: dict[str, str] = {}
     since: dict[str, int | None] = {}
     for m in group.members:
-        state, reason = slicer_state(m, policy, now)
+        state, reason = slicer_state(m, policy, now, group.lag_ms, group.hold_silence)
         states[m.key], reasons[m.key] = state, reason
         since[m.key] = (m.healthy_since_ms if m.state == HEALTHY else now) if state == HEALTHY else None
         if state != m.state:
             decision.states.append(StateChange(m.key, state, reason, since[m.key]))
 
     def eligible(m: MemberView) -> bool:
+        if group.hold_silence and (silence_ms(m, now, group.lag_ms) or 0) > policy.heartbeat_timeout_ms:
+            return False
         return m.enabled and states[m.key] == HEALTHY and m.blacklist_until <= now
 
     active = next((m for m in group.members if m.key == group.active), None)
@@ -165,7 +183,7 @@ def evaluate(group: GroupView, now: int,
     if candidates:
         target = _pick(candidates, group.mode, choose)
         decision.switch = Switch(target.key, "failover", why)
-    elif group.members and not group.no_candidate:
+    elif group.members and not group.no_candidate and not group.hold_silence:
         decision.no_candidate = f"no enabled, healthy, non-blacklisted slicer to replace it ({why})"
     return decision
 
@@ -181,7 +199,7 @@ def next_check_ms(group: GroupView, now: int) -> int | None:
     times = []
     for m in group.members:
         if m.last_heartbeat_ms is not None:
-            times.append(m.last_heartbeat_ms + policy.heartbeat_timeout_ms + 1)
+            times.append(m.last_heartbeat_ms + group.lag_ms + policy.heartbeat_timeout_ms + 1)
         if m.last_bad_ms is not None:
             times.append(m.last_bad_ms + policy.clear_after_ms)
         if failback and m.healthy_since_ms is not None:
@@ -189,3 +207,38 @@ def next_check_ms(group: GroupView, now: int) -> int | None:
         times.append(m.blacklist_until)
     upcoming = [t for t in times if t > now]
     return min(upcoming) if upcoming else None
+
+
+@dataclass(frozen=True)
+class SilenceRule:
+    """When a silence is the control plane's own trouble rather than the slicers': at least `fraction` of the
+    slicers that were on the fleet, and at least `min_slicers` of them, silent at once in groups where
+    nothing beats (a partner that beats proves the control plane can hear that group)."""
+
+    fraction: float = 0.5
+    min_slicers: int = 10
+
+
+def fleet_silence(groups: Iterable[tuple[int, Sequence[MemberView]]], now: int, lag_ms: int = 0) -> tuple[int, int]:
+    """(silent, considered) over the fleet's groups, given as (heartbeat_timeout_ms, members).
+
+    Considered: members that were on the fleet (heard, not already offline). Silent: those overdue (quiet for
+    more than half their timeout, so a fleet-wide silence is seen before the first deadline) in a group where
+    no member beats.
+    """
+    silent = considered = 0
+    for timeout, members in groups:
+        live = [m for m in members if m.state != OFFLINE and m.last_heartbeat_ms is not None]
+        if not live:
+            continue
+        considered += len(live)
+        overdue = [m for m in live if (silence_ms(m, now, lag_ms) or 0) > timeout // 2]
+        beating = any(m.last_heartbeat_ms is not None and (silence_ms(m, now, lag_ms) or 0) <= timeout // 2
+                      for m in members)
+        if not beating:
+            silent += len(overdue)
+    return silent, considered
+
+
+def is_disruption(silent: int, considered: int, rule: SilenceRule) -> bool:
+    return silent >= rule.min_slicers and considered > 0 and silent >= rule.fraction * considered

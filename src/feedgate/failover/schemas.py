@@ -27,6 +27,7 @@ class GroupCreate(HealthPolicyFields):
     mode: Mode = "prioritized"
     auto_failback: bool = False
     hot_warm: Annotated[int, Field(ge=0, le=100)] = 0
+    notify: bool = Field(True, description="Send this group's events to webhooks (a rehearsal's groups do not).")
 
 
 class GroupUpdate(HealthPolicyFields, PatchBody):  # nothing here is clearable: null is a 400
@@ -34,6 +35,7 @@ class GroupUpdate(HealthPolicyFields, PatchBody):  # nothing here is clearable: 
     mode: Mode | None = None
     auto_failback: bool | None = None
     hot_warm: Annotated[int, Field(ge=0, le=100)] | None = None
+    notify: bool | None = None
 
 
 class ActivateSlicer(RequestBody):
@@ -108,6 +110,7 @@ class FailoverGroup(Shape):
     dropped_frames_pct: float
     upload_queue_s: float
     playlist_stale_ms: int
+    notify: bool = Field(True, description="Its events go to webhooks.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "@id": "/api/v4/failover-groups/9852b8646dea4cd0a48f5e0ffaa4f8b3", "@type": "FailoverGroup",
@@ -120,7 +123,7 @@ class FailoverGroup(Shape):
                      "hostname": "101-174-253-64.slicer.example.net", "enabled": True}],
         "heartbeat_timeout_ms": 3000, "clear_after_ms": 10000, "blacklist_ms": 60000, "input_loss_ms": 2000,
         "video_black_ms": 10000, "audio_silence_ms": 30000, "dropped_frames_pct": 20.0, "upload_queue_s": 30.0,
-        "playlist_stale_ms": 0}]})
+        "playlist_stale_ms": 0, "notify": True}]})
 
 
 class FailoverGroups(Collection[FailoverGroup]):

@@ -23,16 +23,17 @@ from feedgate.failover.schemas import (
 )
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
 from feedgate.kit.ids import new_id
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import now_ms, utcnow
+from feedgate.kit.versions import decisions_changed, fleet_changed
 
 API = "/api/v4/failover-groups"
 POLICY_FIELDS = tuple(HealthPolicyFields.model_fields)
 
 
 def group_ref(group: FailoverGroup) -> GroupRef:
-    return GroupRef(group.id, group.owner, group.name)
+    return GroupRef(group.id, group.owner, group.name, group.notify)
 
 
 def record_event(session: Session, group: FailoverGroup, kind: str, reason: str,
@@ -111,7 +112,7 @@ def _group_shape(group: FailoverGroup, channels: list[schemas.GroupChannel], mem
         at_id=f"{API}/{group.id}", id=group.id, owner=group.owner, name=group.name, hot_warm=group.hot_warm,
         mode=group.mode, auto_failback=group.auto_failback, failover_time=group.failover_time,
         active_slicer_id=source, no_slicer=group.no_slicer, channels=channels, slicers=slicers,
-        **{name: getattr(group, name) for name in POLICY_FIELDS})
+        notify=group.notify, **{name: getattr(group, name) for name in POLICY_FIELDS})
 
 
 def serialize_group(session: Session, group: FailoverGroup) -> schemas.FailoverGroup:
@@ -139,13 +140,25 @@ def list_events(session: Session, owner: str, group_id: str, page: PageQuery) ->
                     schemas.FailoverEvents)
 
 
+def _shown(value: object) -> str:
+    """A setting as people read it in an event: on/off, numbers as written."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
 def create_group(session: Session, owner: str, data: GroupCreate) -> FailoverGroup:
     values = {k: v for k, v in data.model_dump().items() if v is not None}
     group = FailoverGroup(id=new_id(), owner=owner, **values)
     session.add(group)
     session.flush()
     record_event(session, group, "config", f"group created ({group.mode})")
-    session.commit()  # no version bump: a group without members or channels changes no decision
+    fleet_changed(session, [group.id])  # the registry learns it (joins are checked against it); no decision changes
+    session.commit()
     return group
 
 
@@ -157,7 +170,8 @@ def delete_group(session: Session, owner: str, group_id: str) -> None:
     session.execute(update(Slicer).where(Slicer.failover_group_id == group.id).values(failover_group_id=None))
     session.delete(group)
     add_tombstone(session, "failover_group", owner, group_id)
-    bump_config_version(session)
+    decisions_changed(session)  # its channels lost their source
+    fleet_changed(session, [group.id])
     session.commit()
 
 
@@ -169,8 +183,8 @@ def update_group(session: Session, owner: str, group_id: str, data: GroupUpdate)
     for key, value in changes.items():
         setattr(group, key, value)
     group.updated = utcnow()
-    record_event(session, group, "config", ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
-    bump_config_version(session)
+    record_event(session, group, "config", ", ".join(f"{k} {_shown(v)}" for k, v in sorted(changes.items())))
+    fleet_changed(session, [group.id])
     session.commit()
 
 
@@ -198,7 +212,7 @@ def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateS
     group.no_candidate = False
     group.updated = utcnow()
     record_event(session, group, "activated", "activated by the operator", previous, data.slicer_id)
-    bump_config_version(session)
+    fleet_changed(session, [group.id])  # decisions learn the new source from the registry's delta
     session.commit()
 
 
@@ -233,9 +247,9 @@ def change_channels(session: Session, owner: str, group_id: str, data: ChannelsC
             channel.failover_group_id = None
             channel.updated = now
     if data.channels_ids_to_add or data.channels_ids_to_remove:
-        record_event(session, group, "config",
-                     f"channels added {data.channels_ids_to_add}, removed {data.channels_ids_to_remove}")
-        bump_config_version(session)
+        record_event(session, group, "config", f"channels added: {_listed(data.channels_ids_to_add)}; "
+                                               f"removed: {_listed(data.channels_ids_to_remove)}")
+        decisions_changed(session)  # channels' sources follow their group
     session.commit()
 
 
@@ -268,9 +282,10 @@ def change_allowed_owners(session: Session, owner: str, group_id: str, data: Own
         session.execute(update(Slicer).where(Slicer.failover_group_id == group.id, Slicer.owner == user_id)
                         .values(failover_group_id=None))
     if data.owners_to_add or data.owners_to_remove:
-        record_event(session, group, "config",
-                     f"allowed owners added {data.owners_to_add}, removed {data.owners_to_remove}")
-        bump_config_version(session)
+        record_event(session, group, "config", f"allowed owners added: {_listed(data.owners_to_add)}; "
+                                               f"removed: {_listed(data.owners_to_remove)}")
+        decisions_changed(session)  # a revoked owner's channels left the group
+        fleet_changed(session, [group.id])
     session.commit()
 
 
@@ -281,7 +296,7 @@ def set_no_slicer(session: Session, owner: str, group_id: str, no_slicer: bool) 
         group.updated = utcnow()
         record_event(session, group, "no_slicer_on" if no_slicer else "no_slicer_off",
                      "slate on air by the operator" if no_slicer else "back to the active slicer")
-        bump_config_version(session)
+        fleet_changed(session, [group.id])
     session.commit()
 
 
@@ -297,10 +312,10 @@ def change_slicers(session: Session, owner: str, group_id: str, data: SlicersCha
             slicer.order = item.order
         if item.enabled is not None:
             slicer.enabled = item.enabled
-        changed.append(f"{item.slicer_id}(order={slicer.order}, enabled={slicer.enabled})")
+        changed.append(f"{item.slicer_id} (order {slicer.order}, {'enabled' if slicer.enabled else 'disabled'})")
     if changed:
         record_event(session, group, "config", "slicers " + ", ".join(changed))
-        bump_config_version(session)
+        fleet_changed(session, [group.id])
     session.commit()
 
 
@@ -313,6 +328,6 @@ def remove_member(session: Session, owner: str, group_id: str, slicer_ref: str) 
     slicer.failover_group_id = None
     record_event(session, group, "left", "removed from the group", member_name(slicer.owner, slicer.slicer_id,
                                                                                   group.owner))
-    bump_config_version(session)
+    fleet_changed(session, [group.id], [slicer.id])
     session.commit()
 

@@ -1,7 +1,7 @@
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedgate.kit.db import Base
+from feedgate.kit.base import Base
 
 
 class ZipDma(Base):

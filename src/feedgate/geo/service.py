@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from feedgate.geo.models import ZipDma
 from feedgate.geo.validators import is_dma, is_zip
-from feedgate.kit.models import bump_config_version
+from feedgate.kit.versions import decisions_changed
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def load_dma_csv(session: Session, path: Path, *, replace: bool = True) -> LoadR
     else:
         session.execute(delete(ZipDma).where(ZipDma.zip.in_(list(rows))))
     session.add_all(ZipDma(zip=z, dma=d) for z, d in rows.items())
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return LoadReport(len(rows), refused)
 

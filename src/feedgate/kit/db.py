@@ -1,49 +1,18 @@
-"""Database engine, sessions and the declarative base, for SQLite and PostgreSQL alike."""
+"""Database engines and sessions for SQLite and PostgreSQL alike, and the commit hooks: domain events and
+version marks are handed over inside the transaction, the changes to this process's listeners after it."""
 
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 from feedgate.kit.errors import FeedgateError
 from feedgate.kit.events import EVENTS, DomainEvent, take
-from feedgate.kit.time import as_utc, utcnow
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-class Timestamped:
-    created: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)
+from feedgate.kit.versions import CHANGES, Changes, record_versions
 
 
 def make_engine(url: str, threads: int = 32) -> Engine:
@@ -137,15 +106,15 @@ class _WriterLock:
 
 
 READONLY = "feedgate_readonly"
-CONFIG_CHANGED = "feedgate_config_changed"  # set in Session.info by kit.models.bump_config_version
 
 
 class Database:
     """One engine and session factory per process.
 
     `on_event` listeners get the domain events a transaction recorded (`kit.events`), inside it, just
-    before it commits. `on_config_change` callbacks run after every commit that moved the configuration
-    version: the one path for this process's side effects of a change (decisions, the registry, the engine).
+    before it commits; the versions it marked move then too (`kit.versions`). `on_commit` listeners get its
+    `Changes` after the commit: the one path for this process's side effects of a change (decisions, the
+    registry, the engine, the console).
     """
 
     def __init__(self, url: str, threads: int = 32) -> None:
@@ -158,7 +127,7 @@ class Database:
         # a request that holds the writer lock can always get a thread to finish (no pool starvation).
         self.write_gate: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
         self.on_event: list[Callable[[Session, list[DomainEvent]], None]] = []
-        self.on_config_change: list[Callable[[str], None]] = []  # called with the change's kind
+        self.on_commit: list[Callable[[Changes], None]] = []
         event.listen(self.sessions, "before_commit", self._before_commit)
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", self._after_rollback)
@@ -168,17 +137,18 @@ class Database:
         if events:
             for listener in self.on_event:
                 listener(session, events)
+        record_versions(session)
 
     @staticmethod
     def _after_rollback(session: Session) -> None:
-        session.info.pop(CONFIG_CHANGED, None)
+        session.info.pop(CHANGES, None)
         session.info.pop(EVENTS, None)
 
     def _after_commit(self, session: Session) -> None:
-        kind = session.info.pop(CONFIG_CHANGED, None)
-        if kind is not None:
-            for callback in self.on_config_change:
-                callback(kind)
+        changes: Changes | None = session.info.pop(CHANGES, None)
+        if changes is not None:
+            for listener in self.on_commit:
+                listener(changes)
 
     @property
     def is_postgres(self) -> bool:

@@ -23,6 +23,7 @@ class DomainEvent:
     owner: str
     data: dict[str, Any] = field(default_factory=dict)
     failover_group_id: str | None = None
+    quiet: bool = False  # recorded, but not for webhooks (a rehearsal's group)
 
     @property
     def kind(self) -> str:

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from feedgate.kit.errors import FeedgateError, database_unavailable
 
 ROUTE_LABEL = "feedgate.route"  # scope key: the route template, for metrics
+RECEIVED = "feedgate.received_ms"  # scope key: when the request began to arrive (kit.time.clock_ms)
 
 
 @dataclass

@@ -14,6 +14,9 @@ LATENCY = Histogram(
 HEARTBEATS = Counter("feedgate_heartbeats_total", "Slicer heartbeats received")
 FAILOVERS = Counter("feedgate_failovers_total", "Active slicer switches made by the engine", ["kind"])
 ENGINE_LEADER = Gauge("feedgate_engine_leader", "1 while this process holds failover engine leadership")
+ENGINE_LAG = Gauge("feedgate_engine_lag_seconds", "How far the control plane runs behind (event loop, instance feed): "
+                   "silence is judged net of it")
+FLEET_DISRUPTION = Gauge("feedgate_fleet_disruption", "1 while a fleet-wide silence is held (no failover for silence)")
 ENGINE_PASS = Histogram("feedgate_engine_pass_seconds", "Time of one engine pass over the groups that were due")
 ENGINE_DUE = Histogram("feedgate_engine_due_groups", "Groups evaluated in one engine pass",
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000))

@@ -1,15 +1,17 @@
-"""Tables every domain shares: tombstones of deleted items and the configuration version."""
+"""Tables every domain shares (tombstones of deleted items) and the two things every write may need: a
+uniqueness clash turned into 409, and "in use" read from the database's RESTRICT keys."""
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, select, update
+from sqlalchemy import Integer, String, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from feedgate.kit.db import CONFIG_CHANGED, Base, UTCDateTime
+from feedgate.kit.base import Base, UTCDateTime
 from feedgate.kit.errors import conflict
 from feedgate.kit.time import utcnow
+from feedgate.kit.versions import decisions_changed
 
 
 class Tombstone(Base):
@@ -25,38 +27,14 @@ class Tombstone(Base):
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-class ConfigVersion(Base):
-    """One row whose counter moves on every change that decisions depend on.
-
-    Each process polls it and recompiles its in-memory decision state when it moved, which is how
-    a change made through any process shows in every process's decisions within a second.
-    """
-
-    __tablename__ = "config_version"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, default=0)
-
-
-def bump_config_version(session: Session, kind: str = "config") -> None:
-    """Move the version in this transaction; after the commit, `Database` tells this process's listeners.
-
-    `kind` is "config" for a change made through the API, "switch" for the engine's own (which it has
-    already mirrored in its registry), "member" for a slicer registering or joining by heartbeat.
-    """
-    session.execute(update(ConfigVersion).where(ConfigVersion.id == 1).values(version=ConfigVersion.version + 1))
-    if session.info.get(CONFIG_CHANGED) != "config":
-        session.info[CONFIG_CHANGED] = kind
-
-
 def add_tombstone(session: Session, kind: str, owner: str, item_id: str, scope: str = "") -> None:
     session.add(Tombstone(kind=kind, owner=owner, item_id=item_id, scope=scope))
 
 
 def commit_change(session: Session, conflict_description: str) -> None:
-    """Commit a configuration change (moving the version) or, on a uniqueness clash, 409 and nothing applied."""
+    """Commit a change decisions depend on or, on a uniqueness clash, 409 and nothing applied."""
     try:
-        bump_config_version(session)
+        decisions_changed(session)
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -17,6 +17,8 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from feedgate.kit.errors import FeedgateError
+from feedgate.kit.hotpath import RECEIVED
+from feedgate.kit.time import clock_ms
 
 log = logging.getLogger("feedgate.server")
 RESERVED_FDS = 256  # database connections, the SQLite file and WAL, logs, the mmdb file
@@ -95,6 +97,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope[RECEIVED] = clock_ms()  # type: ignore[literal-required]  # a heartbeat counts from here
         self._header_bytes = 0
         self._arm(self.header_timeout_s)
 

@@ -1,15 +1,16 @@
 """Compiled, in-memory decision state: what every playback decision reads (never the database).
 
-A full snapshot is rebuilt when the configuration version moves (the `ConfigWatcher` polls it
-every `config_poll_ms`, so changes made through any process show within a second) or at once when
-this process made the change (`invalidate`, after the commit).
+A full snapshot is rebuilt when the decisions version moves (the `ConfigWatcher` polls it every
+`config_poll_ms`, so changes made through any process show within a second) or at once when this process
+made the change (`invalidate`, after the commit). The fleet never rebuilds it: a group's source (a switch,
+slate on or off) reaches the channels of that group as a delta from the registry (`on_fleet`).
 """
 
 import bisect
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,13 +18,16 @@ from sqlalchemy.orm import Session
 from feedgate.audiences.models import Audience, SubAudience
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
+from feedgate.failover.events import SWITCH_KINDS
 from feedgate.failover.models import FailoverEvent, FailoverGroup, Slicer
+from feedgate.failover.registry import Registry
 from feedgate.failover.service import source_name
 from feedgate.geo.models import ZipDma
 from feedgate.geo.service import GeoReader
+from feedgate.kit import versions
 from feedgate.kit.db import Database
 from feedgate.kit.metrics import DECISIONS, MATCHER_REBUILD_SECONDS, MATCHER_REBUILDS
-from feedgate.kit.models import ConfigVersion
+from feedgate.kit.time import now_ms
 from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
@@ -32,7 +36,6 @@ from feedgate.settings import Settings
 log = logging.getLogger("feedgate.decisions")
 
 
-SWITCH_KINDS = ("failover", "failback", "activated", "no_slicer_on", "no_slicer_off")
 HISTORY = 64  # switches kept per group: the viewer's stream needs the last day's at most
 
 
@@ -72,10 +75,11 @@ class ChannelPlan:
 
 @dataclass
 class Snapshot:
-    version: int = -1
+    version: int = -1  # the decisions version it was built from
     channels: dict[str, ChannelPlan] = field(default_factory=dict)
     zip_dma: dict[str, str] = field(default_factory=dict)
-    slicer_urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner, slicerID) -> HLS playlist
+    group_channels: dict[str, list[str]] = field(default_factory=dict)  # group -> its channels
+    shown_by: dict[str, set[str]] = field(default_factory=dict)  # channel -> channels whose blackouts show it
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ def decide(plan: ChannelPlan, viewer: Viewer, located: bool, at: int, allow_unlo
 
 def load_snapshot(db: Database) -> Snapshot:
     with db.reading() as conn, Session(bind=conn) as session:
-        version = session.scalar(select(ConfigVersion.version).where(ConfigVersion.id == 1)) or 0
+        version = session.scalar(select(versions.ConfigVersion.version)
+                                 .where(versions.ConfigVersion.id == versions.DECISIONS)) or 0
         groups = {g.id: g for g in session.scalars(select(FailoverGroup))}
         actives = [g.active_slicer for g in groups.values() if g.active_slicer]
         slicers = {s.id: s for s in session.execute(
@@ -112,6 +117,7 @@ def load_snapshot(db: Database) -> Snapshot:
             plan = ChannelPlan(owner=channel.owner)
             group = groups.get(channel.failover_group_id or "")
             if group is not None:
+                snapshot.group_channels.setdefault(group.id, []).append(channel.id)
                 active = slicers.get(group.active_slicer or "")
                 plan.source = source_name(group.no_slicer, (active.owner, active.slicer_id) if active else None,
                                           group.owner) or None
@@ -148,8 +154,6 @@ def load_snapshot(db: Database) -> Snapshot:
             snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = CompiledBlackout(specs,
                                                                                                       audiences)
         snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
-        snapshot.slicer_urls = {(r.owner, r.slicer_id): r.hls_url for r in session.execute(
-            select(Slicer.owner, Slicer.slicer_id, Slicer.hls_url).where(Slicer.hls_url != ""))}
         _load_history(session, snapshot, groups)
     return snapshot
 
@@ -176,21 +180,26 @@ def _load_history(session: Session, snapshot: Snapshot, groups: dict[str, Failov
         if group is not None:
             plan.group_owner = group.owner
             plan.history = histories.get(group.id, [])
-    for plan in snapshot.channels.values():
+    for channel_id, plan in snapshot.channels.items():
         cuts = set(plan.tag_starts)
         for start, end, _ in plan.windows:
             cuts.update((start, end))
-        linked = [plan] + [snapshot.channels[rule.content_id] for blackout in plan.blackouts.values()
-                           for rule in blackout.rules if rule.content_type == "channel"
-                           and rule.content_id in snapshot.channels]
-        for other in linked:
-            cuts.update(t for t, _ in other.history if t >= 0)
+        for other in [channel_id, *_shows(plan, snapshot)]:
+            snapshot.shown_by.setdefault(other, set()).add(channel_id)
+            cuts.update(t for t, _ in snapshot.channels[other].history if t >= 0)
         plan.cuts = sorted(cuts)
 
 
+def _shows(plan: ChannelPlan, snapshot: Snapshot) -> list[str]:
+    """The channels this channel's blackouts show instead (their switches cut this channel's picture too)."""
+    return [rule.content_id for blackout in plan.blackouts.values() for rule in blackout.rules
+            if rule.content_type == "channel" and rule.content_id in snapshot.channels]
+
+
 class DecisionState:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, registry: Registry) -> None:
         self.db = db
+        self.registry = registry
         self.allow_unlocated = settings.unlocated == "allow"
         self.geo = GeoReader(settings.geoip_db)
         self._snapshot = Snapshot()
@@ -220,6 +229,7 @@ class DecisionState:
             started = time.perf_counter()
             self._snapshot = load_snapshot(self.db)
             self._built = target
+            self.on_fleet(None)  # a switch committed while it loaded
             MATCHER_REBUILDS.inc()
             MATCHER_REBUILD_SECONDS.observe(time.perf_counter() - started)
 
@@ -229,7 +239,34 @@ class DecisionState:
             self.invalidate()
             self.rebuild()
 
+    def on_fleet(self, groups: set[str] | None) -> None:
+        """The registry changed these groups (None: any): their channels' sources follow, as a delta.
+
+        Plans are replaced, never changed, so a reader holding one sees one consistent plan.
+        """
+        snapshot, fleet = self._snapshot, self.registry.current
+        for group_id in snapshot.group_channels if groups is None else groups:
+            group = fleet.groups.get(group_id)
+            if group is None:
+                continue  # deleted: the decisions version moved with it, and the rebuild drops it
+            source = fleet.source(group)
+            at = group.switched_ms or now_ms()
+            for channel_id in snapshot.group_channels.get(group_id, ()):
+                plan = snapshot.channels.get(channel_id)
+                if plan is not None and plan.source != source:
+                    _switched(snapshot, channel_id, plan, source, at)
+
     def count(self, outcome: str) -> None:
         self.outcomes[outcome].inc()
+
+
+def _switched(snapshot: Snapshot, channel_id: str, plan: ChannelPlan, source: str | None, at: int) -> None:
+    history = plan.history[-(HISTORY - 1):] or [(-1, plan.source)]
+    snapshot.channels[channel_id] = replace(plan, source=source, history=[*history, (at, source)],
+                                            cuts=sorted({*plan.cuts, at}))
+    for other in snapshot.shown_by.get(channel_id, ()):  # channels showing this one cut at its switches too
+        shown = snapshot.channels.get(other)
+        if shown is not None and other != channel_id:
+            snapshot.channels[other] = replace(shown, cuts=sorted({*shown.cuts, at}))
 
 

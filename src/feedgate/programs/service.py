@@ -8,9 +8,10 @@ from feedgate.channels.service import get_channel
 from feedgate.kit.errors import bad_request, conflict, not_found
 from feedgate.kit.events import DomainEvent, record
 from feedgate.kit.ids import new_id
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import instant_ms, iso_ms, ms_to_datetime
+from feedgate.kit.versions import decisions_changed
 from feedgate.programs import schemas
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
@@ -53,7 +54,7 @@ def _add_tag(session: Session, channel: Channel, start_ms: int, blackout_id: str
         "channel.program_changed", channel.owner,
         {"channel_id": channel.id, "channel_desc": channel.desc, "blackout_id": blackout_id, "source": source,
          "start": start_ms, "title": title, "program_id": tag.id}, failover_group_id=channel.failover_group_id))
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return tag
 
@@ -94,7 +95,7 @@ def add_window(session: Session, owner: str, channel_ref: str, data: WindowCreat
     window = ScheduleWindow(id=new_id(), channel_id=channel.id, blackout_id=data.blackout_id, start_ms=start,
                             end_ms=end)
     session.add(window)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return window
 
@@ -107,6 +108,6 @@ def delete_window(session: Session, owner: str, channel_ref: str, window_id: str
         raise not_found("Schedule window", window_id)
     session.delete(window)
     add_tombstone(session, "schedule_window", owner, window_id, scope=channel.id)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return channel.id, window_id

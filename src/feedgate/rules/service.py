@@ -7,9 +7,10 @@ from feedgate.audiences.models import Audience
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, bump_config_version, commit_change, delete_unless_used
+from feedgate.kit.models import add_tombstone, commit_change, delete_unless_used
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
+from feedgate.kit.versions import decisions_changed
 from feedgate.rules import schemas
 from feedgate.rules.models import Rule
 from feedgate.rules.schemas import RuleCreate, RuleFields
@@ -94,6 +95,6 @@ def delete_rule(session: Session, owner: str, ref: str) -> str:
     rule_id = rule.id
     delete_unless_used(session, rule, "Rule", ref)  # a blackout may still list it
     add_tombstone(session, "rule", owner, rule_id)
-    bump_config_version(session)
+    decisions_changed(session)
     session.commit()
     return rule_id

@@ -1,15 +1,21 @@
-"""Heartbeat ingest: the steady state in memory, the database written in batches.
+"""Heartbeat ingest: every heartbeat answered from memory, the database written in batches.
 
-A heartbeat from a slicer the registry knows, for the group it is already in, touches no database:
-it updates the health table, queues its fields (hostname, thumb, signals, time) for the next batch,
-and is answered from the cached group view. Every `flush_ms` one transaction writes all queued
-beats with one UPDATE; on PostgreSQL the same transaction NOTIFYs the flushed keys so every instance
-(and the engine leader, wherever it runs) hears beats that reached another. Processes sharing a SQLite
-file (`--workers N`) send the same payloads to each other by Unix datagram after the commit. Registration and joins
-take the synchronous path (`service.heartbeat`).
+A heartbeat from a slicer the registry knows, for the group it is already in, touches no database: it
+updates the health table, queues its fields (hostname, thumb, signals, time) for the next batch, and is
+answered from the registry. So do the beats that change the fleet, whatever their number at once: a slicer's
+first beat (its registration), a join, a return to a group and a new playlist URL are checked against the
+registry (the group exists and the owner may use it; the slicer is in no other group), applied to it at
+once, and written by the same batch (`Admission`). Only a beat the registry cannot answer (a group it has
+not heard of yet) takes the synchronous, checked path (`service.heartbeat`).
 
-A crash loses at most the queued beats (one flush window): after a restart the slicers are simply
-late, and the engine gives every member a fresh timeout clock (see `FailoverEngine._seed`).
+Every `flush_ms` one transaction writes every queued admission and beat; it logs the fleet's delta
+(`kit.versions`), and on PostgreSQL it NOTIFYs the flushed keys and the new fleet version, so every instance
+(and the engine leader, wherever it runs) hears beats that reached another and applies the joins as a
+delta. Processes sharing a SQLite file (`--workers N`) send the same payloads to each other by Unix datagram.
+
+A beat counts as heard when the server received it (`received_ms`, stamped by the HTTP protocol), not when
+the handler got round to it. A crash loses at most the queued beats and admissions (one flush window): after
+a restart the slicers are simply late, and the engine gives every member a fresh timeout clock.
 """
 
 import json
@@ -21,19 +27,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from feedgate.failover.events import GroupRef, Happened, write_events
 from feedgate.failover.health import HealthTable
-from feedgate.failover.models import Slicer
-from feedgate.failover.policy import HEALTHY, GroupView, MemberView, breached_signal, role_for
+from feedgate.failover.models import FailoverGroup, Slicer
+from feedgate.failover.policy import HEALTHY, OFFLINE, GroupView, MemberView, breached_signal, role_for
 from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registry
 from feedgate.kit.db import Database
+from feedgate.kit.errors import FeedgateError, conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEAT_FLUSH, HEARTBEATS, HEARTBEATS_FLUSHED, HEARTBEATS_PENDING
 from feedgate.kit.peers import Peers, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
+from feedgate.kit.versions import fleet_changed
 from feedgate.slicers.schemas import HeartbeatAnswer
 
 log = logging.getLogger("feedgate.ingest")
@@ -50,6 +60,21 @@ class Beat:
     breach: str | None
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A beat that changes the fleet, applied to the registry already, written by the next batch."""
+
+    key: str
+    owner: str
+    slicer_id: str
+    new: bool  # the slicer's first beat: its row is created
+    group: GroupConfig | None  # the group it joins, when it joins one
+    name: str  # how the group shows it
+    order: int  # its place in the group, next after the last (two instances may give the same: ties go by name)
+    hostname: str
+    hls_url: str | None  # a new playlist URL, when announced
+
+
 def answer(group: GroupConfig | None, key: str, members: Any = None) -> HeartbeatAnswer:
     """The heartbeat answer: what the slicer should do, and how often to beat."""
     if group is None:
@@ -62,9 +87,14 @@ def answer(group: GroupConfig | None, key: str, members: Any = None) -> Heartbea
                            heartbeat_interval_ms=group.interval_ms)
 
 
+def in_another_group(slicer_id: str, group_id: str) -> FeedgateError:
+    return conflict(f"Field 'failover_group_id': slicer '{slicer_id}' is a member of failover group "
+                    f"'{group_id}'; remove it from there first.")
+
+
 class Ingest:
     def __init__(self, db: Database, registry: Registry, health: HealthTable, flush_ms: int,
-                 wake: Callable[[str], None]) -> None:
+                 wake: Callable[[str], None], feed: "FeedClock | None" = None) -> None:
         self.db = db
         self.registry = registry
         self.health = health
@@ -72,40 +102,46 @@ class Ingest:
         self.wake = wake
         self.instance = new_id()
         self._pending: dict[str, Beat] = {}
+        self._admitted: dict[str, Admission] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one flush at a time (the thread, or stop's last one)
+        self._writing_admissions = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.feed = feed or FeedClock()
+        self.loop_lag: Callable[[], int] = lambda: 0  # this process's event-loop lag, told to the others
         # Processes sharing a SQLite file hear each other's flushed beats by datagram (PostgreSQL: NOTIFY).
         self.peers = None if db.is_postgres else Peers(runtime_dir(db.url), self.instance,
                                                        lambda data: self._heard(data.decode()))
 
-    # The fast path ------------------------------------------------------------------------------
+    # Every heartbeat ---------------------------------------------------------------------------
 
     def beat(self, owner: str, slicer_id: str, hostname: str, thumb_url: str, signals: dict[str, float],
-             group_id: str | None, hls_url: str | None = None) -> HeartbeatAnswer | None:
-        """Record a steady-state heartbeat and answer it; None when it needs the database path.
+             group_id: str | None, hls_url: str | None = None,
+             received_ms: int | None = None) -> HeartbeatAnswer | None:
+        """Record a heartbeat and answer it; None when only the database can answer it (the checked path).
 
-        The registry may be up to one reload (0.5 s) behind an operator's change: the answer then shows
-        the role of just before it. Sending every beat to the database while it reloads would make one
-        operator's PATCH cost thousands of transactions at fleet scale.
+        The registry may be a poll behind another process's change: the answer then shows the role of just
+        before it. Sending every beat to the database instead would make one operator's change cost
+        thousands of transactions at fleet scale.
         """
         fleet = self.registry.current
         key = fleet.slicers.get((owner, slicer_id))
-        if key is None:
-            return None
-        member = fleet.members.get(key)
-        current_group = member.group_id if member is not None else None
-        if group_id is not None and group_id != current_group:
-            return None  # a join, or a conflict to report: the checked path
-        if hls_url is not None and hls_url != fleet.hls_urls.get(key, ""):
-            return None  # a new playlist URL is configuration: viewers' playlists are built from it
-        group = fleet.groups.get(current_group) if current_group is not None else None
-        signals = self.health.with_observed(key, signals)
+        member = fleet.members.get(key) if key is not None else None
+        joins = group_id is not None and (member is None or member.group_id != group_id)
+        new_url = hls_url is not None and hls_url != fleet.hls_urls.get(key or "", "")
+        if key is None or joins or new_url:
+            admitted = self._admit(owner, slicer_id, key, member, group_id if joins else None, hostname,
+                                   hls_url if new_url or key is None else None)
+            if admitted is None:
+                return None
+            key, member = admitted
+        group = fleet.groups.get(member.group_id) if member is not None else None
         breach = None
         if group is not None and member is not None:
             breach = breached_signal(signals, group.policy.thresholds)
-            if self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms) or member.state != HEALTHY \
+            heard = received_ms if received_ms is not None else clock_ms()
+            if self.health.beat(key, heard, breach, group.policy.heartbeat_timeout_ms) or member.state != HEALTHY \
                     or group.active is None:
                 self.wake(group.id)
         self._queue(key, Beat(hostname, thumb_url, signals, now_ms(), breach))
@@ -113,22 +149,57 @@ class Ingest:
         members = None
         if group is not None and group.hot_warm > 0:  # ranking standbys needs the whole group
             members = [MemberView(key=k, name=fleet.members[k].name, order=fleet.members[k].order,
-                                  enabled=fleet.members[k].enabled) for k in group.members]
+                                  enabled=fleet.members[k].enabled) for k in group.members if k in fleet.members]
         elif member is not None:
             members = [MemberView(key=key, name=member.name, enabled=member.enabled)]
         return answer(group, key, members)
 
+    def _admit(self, owner: str, slicer_id: str, key: str | None, member: Any, group_id: str | None,
+               hostname: str, hls_url: str | None) -> tuple[str, Any] | None:
+        """A first beat, a join or a new playlist: checked against the registry, applied to it, queued."""
+        group = None
+        if group_id is not None:
+            group = self.registry.current.groups.get(group_id)
+            if group is None or not group.visible_to(owner):
+                return None  # a group this process has not heard of (yet), or a 404 to word: the database's
+            if member is not None:
+                raise in_another_group(slicer_id, member.group_id)
+        new = key is None
+        key = key or new_id()
+        self.registry.register(key, owner, slicer_id, hls_url)
+        if group is not None:
+            member = self.registry.join(key, owner, slicer_id, group)
+        with self._lock:  # an admission not yet written keeps what it had (a first beat stays new)
+            earlier = self._admitted.get(key)
+            joined = member if group is not None else None
+            self._admitted[key] = Admission(
+                key, owner, slicer_id, new or (earlier is not None and earlier.new),
+                group if group is not None else (earlier.group if earlier else None),
+                joined.name if joined else (earlier.name if earlier else ""),
+                joined.order if joined else (earlier.order if earlier else 1), hostname,
+                hls_url if hls_url is not None else (earlier.hls_url if earlier else None))
+        return key, member
+
     def recorded(self, key: str, group: GroupConfig | None, hostname: str, thumb_url: str,
                  signals: dict[str, float]) -> None:
-        """The database path committed a heartbeat: mirror it in the health table, tell the engine, and
+        """The checked path committed a heartbeat: mirror it in the health table, tell the engine, and
         queue it like any beat, so the next batch announces it to the other instances (NOTIFY)."""
         if group is None:
             return
-        signals = self.health.with_observed(key, signals)
         breach = breached_signal(signals, group.policy.thresholds)
         self.health.beat(key, clock_ms(), breach, group.policy.heartbeat_timeout_ms)
         self._queue(key, Beat(hostname, thumb_url, signals, now_ms(), breach))
         self.wake(group.id)
+
+    @property
+    def admitting(self) -> bool:
+        """Registrations or joins applied here and not yet written, or being written now."""
+        return bool(self._admitted) or self._writing_admissions
+
+    def settle(self) -> None:
+        """Return once every registration and join applied so far is written (the API reads the database)."""
+        if self.admitting:
+            self.flush()
 
     def _queue(self, key: str, beat: Beat) -> None:
         with self._lock:
@@ -138,34 +209,90 @@ class Ingest:
     # Batches ------------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Write every queued beat in one transaction; return how many. Failed batches are re-queued."""
+        """Write every queued admission and beat in one transaction; return how many beats. A failed batch is
+        queued again (a newer beat of the same slicer wins)."""
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
-            if not batch:
+                admitted, self._admitted = self._admitted, {}
+            if not batch and not admitted:
                 return 0
             started = time.perf_counter()
+            missed: set[str] = set(batch)
+            self._writing_admissions = bool(admitted)
             try:
                 with self.db.sessions() as session, session.begin():
-                    missed = self._write(session, batch)
+                    if admitted:
+                        self._admit_all(session, list(admitted.values()))
+                    missed = self._write(session, batch) if batch else set()
                     if self.db.is_postgres:
-                        for payload in self._payloads(batch):
+                        for payload in self._payloads(batch, bool(admitted)):
                             session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
             except Exception:
-                missed = set(batch)
+                with self._lock:
+                    for key, admission in admitted.items():
+                        self._admitted.setdefault(key, admission)
                 raise
             finally:
+                self._writing_admissions = False
                 if missed:
-                    with self._lock:  # kept for the next batch; a newer beat of the same slicer wins
+                    with self._lock:
                         for key in missed:
                             self._pending.setdefault(key, batch[key])
             if self.peers is not None:
-                self.peers.send([p.encode() for p in self._payloads(batch)])
+                self.peers.send([p.encode() for p in self._payloads(batch, bool(admitted))])
             HEARTBEATS_FLUSHED.inc(len(batch) - len(missed))
             HEARTBEAT_FLUSH.observe(time.perf_counter() - started)
             with self._lock:
                 HEARTBEATS_PENDING.set(len(self._pending))
             return len(batch) - len(missed)
+
+    def _admit_all(self, session: Session, admitted: list[Admission]) -> None:
+        """Registrations, joins and playlist URLs, in the batch's transaction; the fleet's delta logged.
+
+        A join is conditional (the slicer must still be in no other group, the group must still exist):
+        one that lost a race with another instance or an operator is left out, and the registry, which
+        reads the touched groups again after the commit, drops it.
+        """
+        new = [a for a in admitted if a.new]
+        if new:
+            insert = (postgresql.insert if self.db.is_postgres else sqlite.insert)(Slicer)
+            session.execute(insert.values([
+                {"id": a.key, "owner": a.owner, "slicer_id": a.slicer_id, "hostname": a.hostname,
+                 "hls_url": a.hls_url or "", "signals": {}, "state": OFFLINE} for a in new
+            ]).on_conflict_do_nothing(index_elements=["owner", "slicer_id"]))
+        for a in admitted:
+            if a.hls_url is not None and not a.new:
+                session.execute(update(Slicer).where(Slicer.id == a.key).values(hls_url=a.hls_url))
+        self._joins(session, [a for a in admitted if a.group is not None])
+        fleet_changed(session, {a.group.id for a in admitted if a.group is not None}, {a.key for a in admitted})
+
+    @staticmethod
+    def _joins(session: Session, joins: list[Admission]) -> None:
+        if not joins:
+            return
+        # The group rows first, as every change does (one lock order on PostgreSQL): no deadlock with them.
+        groups = sorted({a.group.id for a in joins if a.group is not None})
+        alive = set(session.execute(select(FailoverGroup.id).where(FailoverGroup.id.in_(groups))
+                                    .order_by(FailoverGroup.id).with_for_update()).scalars())
+        by_group: dict[str, list[Admission]] = {}
+        for a in joins:
+            assert a.group is not None
+            if a.group.id not in alive:
+                continue
+            result = session.execute(update(Slicer).where(
+                Slicer.owner == a.owner, Slicer.slicer_id == a.slicer_id,
+                (Slicer.failover_group_id.is_(None)) | (Slicer.failover_group_id == a.group.id),
+            ).values(failover_group_id=a.group.id, order=a.order, enabled=True, state=OFFLINE, blacklist_until=0))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                by_group.setdefault(a.group.id, []).append(a)
+        now = now_ms()
+        for members in by_group.values():
+            group = members[0].group
+            assert group is not None
+            write_events(session, GroupRef(group.id, group.owner, group.name, group.notify),
+                         [Happened("joined", f"joined by heartbeat from {a.hostname}", to_slicer_id=a.name)
+                          for a in members], now)
 
     def _write(self, session: Session, batch: dict[str, Beat]) -> set[str]:
         """One statement for the whole batch; returns the keys to try again (rows locked by a change).
@@ -192,8 +319,9 @@ class Ingest:
         missing = [key for key in batch if key not in written]
         return set(session.execute(select(Slicer.id).where(Slicer.id.in_(missing))).scalars())  # not deleted
 
-    def _payloads(self, batch: dict[str, Beat]) -> list[str]:
-        """The flushed keys (with any breach), in NOTIFY-sized JSON chunks: {"i": instance, "b": [[key, breach]]}."""
+    def _payloads(self, batch: dict[str, Beat], fleet_moved: bool) -> list[str]:
+        """The flushed keys (with any breach) in NOTIFY-sized JSON chunks: {"i": instance, "b": [[key, breach]],
+        "f": 1 when the batch changed the fleet (the receivers catch up on it before they count the beats)}."""
         chunks: list[list[Any]] = []
         current: list[Any] = []
         size = 0
@@ -205,9 +333,10 @@ class Ingest:
                 current, size = [], 0
             current.append(item)
             size += item_size
-        if current:
+        if current or fleet_moved:
             chunks.append(current)
-        return [json.dumps({"i": self.instance, "b": chunk}, separators=(",", ":")) for chunk in chunks]
+        head = {"i": self.instance, **({"f": 1} if fleet_moved else {})}
+        return [json.dumps({**head, "b": chunk}, separators=(",", ":")) for chunk in chunks]
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self.flush_s):
@@ -224,12 +353,25 @@ class Ingest:
             try:
                 with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    next_alive = 0.0
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=0.5):
+                        for note in conn.notifies(timeout=FEED_ALIVE_S):
                             self._heard(note.payload)
+                        if time.monotonic() >= next_alive:  # says "this instance's feed is flowing"
+                            next_alive = time.monotonic() + FEED_ALIVE_S
+                            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._alive()))
             except psycopg.Error as exc:
                 log.warning("heartbeat feed connection failed (%s); reconnecting", exc.__class__.__name__)
                 self._stop.wait(1.0)
+
+    def _alive(self) -> str:
+        return json.dumps({"i": self.instance, "b": [], "l": self.loop_lag()}, separators=(",", ":"))
+
+    def _alive_loop(self) -> None:
+        """Processes sharing a SQLite file: say the feed flows even when no beat was flushed."""
+        while not self._stop.wait(FEED_ALIVE_S):
+            if self.peers is not None:
+                self.peers.send([self._alive().encode()])
 
     def _heard(self, payload: str) -> None:
         """Beats another instance flushed: they count here as heard now (on this process's clock)."""
@@ -239,7 +381,15 @@ class Ingest:
             return
         if data.get("i") == self.instance:
             return
-        now, fleet = clock_ms(), self.registry.current
+        now = clock_ms()
+        lag = data.get("l")
+        self.feed.heard(str(data.get("i")), now, lag if isinstance(lag, int) else 0)
+        if data.get("f"):  # joins in that batch: the registry learns them before their beats are counted
+            try:
+                self.registry.catch_up(self.registry.stored_version())
+            except Exception as exc:
+                log.warning("fleet catch-up failed (%s); the watcher will", exc.__class__.__name__)
+        fleet = self.registry.current
         for key, breach in data.get("b", ()):
             member = fleet.members.get(key)
             group = fleet.groups.get(member.group_id) if member is not None else None
@@ -251,7 +401,7 @@ class Ingest:
     def start(self) -> None:
         if self.peers is not None:
             self.peers.start()
-        targets = [self._flush_loop] + ([self._listen_loop] if self.db.is_postgres else [])
+        targets = [self._flush_loop, self._listen_loop if self.db.is_postgres else self._alive_loop]
         for target in targets:
             thread = threading.Thread(target=target, name=f"heartbeat-{target.__name__.strip('_')}", daemon=True)
             thread.start()
@@ -267,3 +417,29 @@ class Ingest:
             log.warning("last heartbeat batch write failed (%s)", exc.__class__.__name__)
         if self.peers is not None:
             self.peers.stop()
+
+
+FEED_ALIVE_S = 0.25  # every instance speaks on the feed at least this often
+FEED_DEAD_MS = 3000  # an instance silent on the feed this long is gone: its lag no longer counts
+
+
+class FeedClock:
+    """When each other instance (or worker) last spoke on the feed: how far behind the feed runs.
+
+    Beats another instance received reach this process only through the feed. While one of them is late (an
+    instance stalled, a batch not written yet), its slicers look silent here although they are not: the
+    engine extends its deadlines by `lag_ms`. An instance silent for FEED_DEAD_MS is taken for gone (its
+    slicers then fail over as their beats stop arriving), so the extension is bounded.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[int, int]] = {}  # instance -> (when heard, the loop lag it reported)
+
+    def heard(self, instance: str, now: int, reported_lag_ms: int = 0) -> None:
+        self._last[instance] = (now, max(0, min(reported_lag_ms, FEED_DEAD_MS)))
+
+    def lag_ms(self, now: int) -> int:
+        expected = int(FEED_ALIVE_S * 1000) + 100
+        lags = [max(now - at - expected, reported) for at, reported in list(self._last.values())
+                if now - at < FEED_DEAD_MS]
+        return max([0, *lags])

@@ -11,7 +11,7 @@ from feedgate.auth.dependencies import VERIFIED_OWNER, Owner, SignatureCheck
 from feedgate.failover.registry import GroupConfig
 from feedgate.kit.db import Database
 from feedgate.kit.deps import DatabaseDep, PageDep, PlainRoute, SessionDep, deleted, write_turn
-from feedgate.kit.hotpath import HotRequest, HotRoute, Pass, is_json
+from feedgate.kit.hotpath import RECEIVED, HotRequest, HotRoute, Pass, is_json
 from feedgate.kit.schemas import Deleted
 from feedgate.slicers import schemas, service
 from feedgate.slicers.ingest import Ingest
@@ -35,12 +35,13 @@ def _checked_heartbeat(db: Database, owner: str, slicer_id: str,
         return service.heartbeat(session, owner, slicer_id, data)
 
 
-async def beat(ingest: Ingest, db: Database, owner: str, slicer_id: str, data: Heartbeat) -> HeartbeatAnswer:
-    """One heartbeat, whichever route took it: in memory when the registry knows the slicer, else the
-    checked (transactional) path, which registers, joins or reports the conflict."""
+async def beat(ingest: Ingest, db: Database, owner: str, slicer_id: str, data: Heartbeat,
+               received_ms: int | None) -> HeartbeatAnswer:
+    """One heartbeat, whichever route took it: from memory whenever the registry can answer (registrations
+    and joins too, written by the next batch), else the checked, transactional path."""
     signals = data.signals.model_dump(exclude_none=True)
     fast = ingest.beat(owner, slicer_id, data.hostname, data.thumb_url, signals, data.failover_group_id,
-                       data.hls_url)
+                       data.hls_url, received_ms)
     if fast is not None:
         return fast
     async with write_turn(db):
@@ -51,8 +52,8 @@ async def beat(ingest: Ingest, db: Database, owner: str, slicer_id: str, data: H
 
 @router.put("/{slicer_id}/status", summary="Slicer heartbeat: register, join a group, report health")
 async def heartbeat(slicer_id: SlicerId, data: Heartbeat, owner: Owner, ingest: IngestDep,
-                    db: DatabaseDep) -> HeartbeatAnswer:
-    return await beat(ingest, db, owner, slicer_id, data)
+                    db: DatabaseDep, request: Request) -> HeartbeatAnswer:
+    return await beat(ingest, db, owner, slicer_id, data, request.scope.get(RECEIVED))
 
 
 @router.get("", summary="Get your slicers")
@@ -87,6 +88,6 @@ def hot_heartbeat(ingest: Ingest, signatures: SignatureCheck, db: Database) -> H
             data = Heartbeat.model_validate_json(request.body)
         except ValidationError:
             raise Pass from None  # the FastAPI route words the error
-        return await beat(ingest, db, owner, slicer_id, data)
+        return await beat(ingest, db, owner, slicer_id, data, request.scope.get(RECEIVED))
 
     return HotRoute("PUT", HEARTBEAT_PATH, handle)

@@ -12,9 +12,10 @@ from feedgate.failover.service import get_group, record_event
 from feedgate.kit.errors import conflict, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.metrics import HEARTBEATS
-from feedgate.kit.models import add_tombstone, bump_config_version
+from feedgate.kit.models import add_tombstone
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms
+from feedgate.kit.versions import fleet_changed
 from feedgate.slicers import schemas
 from feedgate.slicers.ingest import answer
 from feedgate.slicers.schemas import Heartbeat, HeartbeatAnswer
@@ -35,7 +36,8 @@ def serialize_slicer(slicer: Slicer) -> schemas.Slicer:
         hls_url=slicer.hls_url, failover_group_id=slicer.failover_group_id, order=slicer.order,
         enabled=slicer.enabled, status=SlicerStatus(state=slicer.state, thumb_url=slicer.thumb_url),
         blacklist_until=slicer.blacklist_until, last_heartbeat=slicer.last_heartbeat_ms,
-        signals=slicer.signals or {}, created=iso_ms(slicer.created), updated=iso_ms(slicer.updated))
+        signals={**(slicer.signals or {}), **(slicer.observed or {})}, created=iso_ms(slicer.created),
+        updated=iso_ms(slicer.updated))
 
 
 def list_slicers(session: Session, owner: str, page: PageQuery) -> schemas.Slicers:
@@ -91,15 +93,13 @@ def heartbeat(session: Session, owner: str, slicer_id: str,
     elif slicer.failover_group_id is not None:
         group = session.get(FailoverGroup, slicer.failover_group_id)
     slicer.thumb_url = data.thumb_url
-    if data.hls_url is not None and data.hls_url != slicer.hls_url:
-        slicer.hls_url = data.hls_url
-        bump_config_version(session, "member")  # viewers' playlists are built from it
+    new_url = data.hls_url is not None and data.hls_url != slicer.hls_url
+    if new_url:
+        slicer.hls_url = data.hls_url or ""
     slicer.signals = data.signals.model_dump(exclude_none=True)
     slicer.last_heartbeat_ms = now_ms()
-    if created or joined:
-        # The registry must learn the slicer, but no other slicer's answer changed: "member" keeps the
-        # registry fresh for everyone else (this slicer takes this path until the reload).
-        bump_config_version(session, "member")
+    if created or joined or new_url:  # the registries learn this slicer (and its group), nothing else
+        fleet_changed(session, [group.id] if joined and group is not None else [], [slicer.id])
     config = group_config(group) if group is not None else None
     members = None
     if group is not None:
@@ -121,7 +121,8 @@ def delete_slicer(session: Session, owner: str, slicer_id: str) -> None:
         if group is not None:
             record_event(session, group, "left", "slicer deleted",
                          from_slicer=member_name(owner, slicer_id, group.owner))
+    group_id = slicer.failover_group_id
     session.delete(slicer)
     add_tombstone(session, "slicer", owner, slicer_id)
-    bump_config_version(session)
+    fleet_changed(session, [group_id] if group_id else [], [slicer.id])
     session.commit()

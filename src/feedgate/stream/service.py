@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from feedgate.failover.registry import Registry
 from feedgate.kit.metrics import VIEWER_PLAYLISTS
 from feedgate.kit.time import now_ms
 from feedgate.playback.matcher import Viewer
@@ -51,8 +52,9 @@ class Watching:
 
 
 class StreamService:
-    def __init__(self, decisions: DecisionState, upstream: Upstream, settings: Settings) -> None:
+    def __init__(self, decisions: DecisionState, upstream: Upstream, settings: Settings, registry: Registry) -> None:
         self.decisions = decisions
+        self.registry = registry
         self.upstream = upstream
         self.slate = Source("vod", settings.slate_url or SHIPPED_SLATE, True, "slate")
         self.asset_url = settings.asset_url
@@ -65,7 +67,8 @@ class StreamService:
         return Watching(channel_id, snapshot, plan, viewer)
 
     def source_at(self, w: Watching, at: int) -> Source:
-        return resolve(w.snapshot, w.plan, w.viewer, self.decisions.allow_unlocated, at, self.slate, self.asset_url)
+        return resolve(w.snapshot, self.registry.current.hls_url, w.plan, w.viewer, self.decisions.allow_unlocated, at,
+                       self.slate, self.asset_url)
 
     def pieces(self, w: Watching, now: int) -> list[Piece]:
         """Today's pieces for this viewer, cached until the configuration or the set of past cuts moves."""

@@ -47,30 +47,33 @@ class Run:
     k: int = 0  # the pass of a looping asset, counted from the start of its piece
 
 
-def channel_source(snapshot: Snapshot, plan: ChannelPlan, at: int, slate: Source) -> Source:
+SlicerUrl = Callable[[str, str], str | None]  # (owner, slicerID) -> the playlist it announced
+
+
+def channel_source(urls: SlicerUrl, plan: ChannelPlan, at: int, slate: Source) -> Source:
     name = plan.source_at(at)
     if name is None or name == "no_slicer":
         return slate
     owner, _, slicer_id = name.rpartition(":")
-    url = snapshot.slicer_urls.get((owner or plan.group_owner, slicer_id))
+    url = urls(owner or plan.group_owner, slicer_id)
     return Source("live", url, label=f"slicer {name}") if url else slate
 
 
-def resolve(snapshot: Snapshot, plan: ChannelPlan, viewer: Viewer, allow_unlocated: bool, at: int, slate: Source,
-            asset_url: str | None) -> Source:
+def resolve(snapshot: Snapshot, urls: SlicerUrl, plan: ChannelPlan, viewer: Viewer, allow_unlocated: bool, at: int,
+            slate: Source, asset_url: str | None) -> Source:
     """The source this viewer sees at `at`: the channel's own, or its blackout's alternate (one hop)."""
     rule = decide(plan, viewer, viewer.located, at, allow_unlocated).rule
     if rule is None:
-        return channel_source(snapshot, plan, at, slate)
+        return channel_source(urls, plan, at, slate)
     if rule.content_type == "slicer":
-        url = snapshot.slicer_urls.get((plan.owner, rule.content_id))
+        url = urls(plan.owner, rule.content_id)
         return Source("live", url, label=f"slicer {rule.content_id}") if url else slate
     if rule.content_type == "channel":
         other = snapshot.channels.get(rule.content_id)
         # One hop: the other channel's own picture, never its blackouts' alternates, so no loop can form.
         if other is None or other.owner != plan.owner:
             return slate
-        return channel_source(snapshot, other, at, slate)
+        return channel_source(urls, other, at, slate)
     if rule.content_type == "asset" and asset_url and rule.content_id:
         return Source("vod", asset_url.replace("{id}", rule.content_id), rule.loop, f"asset {rule.content_id}")
     return slate

@@ -2,7 +2,7 @@
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedgate.kit.db import Base, Timestamped
+from feedgate.kit.base import Base, Timestamped
 
 
 class Webhook(Timestamped, Base):

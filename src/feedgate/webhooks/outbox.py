@@ -32,6 +32,9 @@ def wants(hook: Webhook, event: DomainEvent) -> bool:
 
 def on_events(session: Session, events: list[DomainEvent]) -> None:
     """Queue `events` for every enabled webhook of their owners that wants them: one query per commit."""
+    events = [e for e in events if not e.quiet]
+    if not events:
+        return
     hooks: dict[str, list[Webhook]] = defaultdict(list)
     for hook in session.scalars(select(Webhook).where(Webhook.owner.in_({e.owner for e in events}),
                                                       Webhook.enabled)):

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints
 from feedgate.kit.schemas import NO_NUL, Collection, IdRef, PatchBody, RequestBody, Shape
 
 EventName = Literal["*", "failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
-                    "no_slicer_off", "program_changed", "config", "joined", "left"]
+                    "no_slicer_off", "program_changed", "config", "joined", "left", "disruption"]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2000), NO_NUL]
 Description = Annotated[str, StringConstraints(max_length=500), NO_NUL]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedgate.kit.db
+import feedgate.kit.base
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('dma_codes', sa.JSON(), nullable=False),
     sa.Column('ip_networks', sa.JSON(), nullable=False),
     sa.Column('devices', sa.JSON(), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audiences')),
     sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_audiences_owner_external_id'))
     )
@@ -63,8 +63,8 @@ def upgrade() -> None:
     sa.Column('audio_silence_ms', sa.Integer(), nullable=False),
     sa.Column('dropped_frames_pct', sa.Float(), nullable=False),
     sa.Column('upload_queue_s', sa.Float(), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_failover_groups'))
     )
     with op.batch_alter_table('failover_groups', schema=None) as batch_op:
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('owner', sa.String(length=32), nullable=False),
     sa.Column('scope', sa.String(length=64), nullable=False),
     sa.Column('item_id', sa.String(length=64), nullable=False),
-    sa.Column('deleted_at', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tombstones'))
     )
     with op.batch_alter_table('tombstones', schema=None) as batch_op:
@@ -88,7 +88,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('api_key', sa.String(length=64), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users'))
     )
     op.create_table('zip_dma',
@@ -113,8 +113,8 @@ def upgrade() -> None:
     sa.Column('desc', sa.String(length=500), nullable=False),
     sa.Column('external_id', sa.String(length=200), nullable=True),
     sa.Column('failover_group_id', sa.String(length=32), nullable=True),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['failover_group_id'], ['failover_groups.id'], name=op.f('fk_channels_failover_group_id_failover_groups'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channels')),
     sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_channels_owner_external_id'))
@@ -161,8 +161,8 @@ def upgrade() -> None:
     sa.Column('alternate_content_id', sa.String(length=200), nullable=False),
     sa.Column('alternate_content_loop', sa.Boolean(), nullable=False),
     sa.Column('audience_id', sa.String(length=32), nullable=True),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_rules_audience_id_audiences'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
     sa.UniqueConstraint('owner', 'external_id', name=op.f('uq_rules_owner_external_id'))
@@ -188,8 +188,8 @@ def upgrade() -> None:
     sa.Column('state', sa.Integer(), nullable=False),
     sa.Column('healthy_since_ms', sa.BigInteger(), nullable=True),
     sa.Column('blacklist_until', sa.BigInteger(), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['failover_group_id'], ['failover_groups.id'], name=op.f('fk_slicers_failover_group_id_failover_groups'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slicers')),
     sa.UniqueConstraint('owner', 'slicer_id', name=op.f('uq_slicers_owner_slicer_id'))
@@ -206,8 +206,8 @@ def upgrade() -> None:
     sa.Column('blackout_id', sa.String(length=200), nullable=False),
     sa.Column('desc', sa.String(length=500), nullable=False),
     sa.Column('external_id', sa.String(length=200), nullable=True),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_blackouts_channel_id_channels'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blackouts')),
     sa.UniqueConstraint('channel_id', 'blackout_id', name=op.f('uq_blackouts_channel_id_blackout_id')),
@@ -225,7 +225,7 @@ def upgrade() -> None:
     sa.Column('blackout_id', sa.String(length=200), nullable=True),
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_program_tags_channel_id_channels'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_program_tags'))
     )
@@ -239,8 +239,8 @@ def upgrade() -> None:
     sa.Column('blackout_id', sa.String(length=200), nullable=False),
     sa.Column('start_ms', sa.BigInteger(), nullable=False),
     sa.Column('end_ms', sa.BigInteger(), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_schedule_windows_channel_id_channels'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_windows'))
     )

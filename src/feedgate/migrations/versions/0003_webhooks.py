@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedgate.kit.db
+import feedgate.kit.base
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -27,8 +27,8 @@ def upgrade() -> None:
     sa.Column('failover_group_ids', sa.JSON(), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('secret', sa.String(length=100), nullable=False),
-    sa.Column('created', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated', feedgate.kit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated', feedgate.kit.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhooks'))
     )
     with op.batch_alter_table('webhooks', schema=None) as batch_op:
