@@ -24,6 +24,7 @@ class Slicer:
     phase: float
     alive: bool = True
     last_sent: float = 0.0  # wall time of the send of its last acknowledged beat
+    longest_gap: float = 0.0  # the longest time between two acknowledged beats while alive (load generator lag)
     sent: int = 0
     errors: int = 0
     request: bytes = b""
@@ -78,6 +79,8 @@ class BeatFleet:
                     await reader.readexactly(length)
                     if status == 200:
                         slicer.sent += 1
+                        if slicer.last_sent and slicer.alive:
+                            slicer.longest_gap = max(slicer.longest_gap, sent_at - slicer.last_sent)
                         slicer.last_sent = max(slicer.last_sent, sent_at)
                     else:
                         slicer.errors += 1

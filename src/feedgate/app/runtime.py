@@ -57,7 +57,9 @@ class Dispatcher:
         if changes.decisions:
             self.decisions.invalidate()
             self.watcher.kick()
-        if changes.fleet and not changes.mirrored:
+        if changes.fleet and changes.mirrored:
+            self.registry.applied(changes.fleet_version)
+        elif changes.fleet:
             if changes.everything:
                 self.registry.reload()
             else:
@@ -140,6 +142,7 @@ def build_runtime(settings: Settings) -> Runtime:
     # Webhooks go out, and playlists are watched for freezing, from the process that leads the engine only.
     leads = (lambda: engine.leadership.is_leader) if engine is not None else (lambda: False)
     wake = engine.wake if engine is not None else lambda _group_id: None
+    health.stalled_ms = lambda a, b: max(loop_lag.stalled_ms(a, b), feed_clock.stalls.within(a, b))
     ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms, wake=wake, feed=feed_clock)
     ingest.loop_lag = loop_lag.lag_ms
     sender = WebhookSender(db, leads) if engine is not None else None

@@ -12,12 +12,13 @@ over), and judging resumes where it was. docs/design.md, "A fleet-wide silence",
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from feedgate.failover.events import GroupRef, Happened, write_events
+from feedgate.failover.events import Happened, write_events
 from feedgate.failover.models import FleetDisruption
 from feedgate.failover.registry import Fleet, GroupConfig
 from feedgate.kit.db import Database
@@ -54,13 +55,20 @@ def _by_owner(fleet: Fleet, groups: list[str]) -> dict[str, list[GroupConfig]]:
     return found
 
 
-def _announce(session: Session, fleet: Fleet, d: Disruption, state: str, now: int, reason: str) -> None:
-    """A `disruption` event on each held group, and one `fleet.disruption` per owner (their groups only)."""
+def _active_name(fleet: Fleet, group: GroupConfig) -> str | None:
+    active = fleet.members.get(group.active or "")
+    return active.name if active else None
+
+
+def _announce(session: Session, fleet: Fleet, d: Disruption, state: str, now: int, reason: str,
+              told: Collection[str] = ()) -> None:
+    """A `disruption` event on each held group, and one `fleet.disruption` per owner not `told` already
+    (their groups only)."""
     for owner, groups in _by_owner(fleet, d.announced).items():
-        for group in groups:
-            active = fleet.members.get(group.active or "")
-            write_events(session, GroupRef(group.id, group.owner, group.name, group.notify),
-                         [Happened("disruption", reason, active.name if active else None)], now)
+        write_events(session, [(group.ref, Happened("disruption", reason, _active_name(fleet, group)))
+                               for group in groups], now)
+        if owner in told:
+            continue
         record(session, DomainEvent("fleet.disruption", owner, {
             "state": state, "disruption_id": d.id, "started": iso_ms(ms_to_datetime(d.started_ms)),
             "ended": iso_ms(ms_to_datetime(now)) if state == "ended" else None,
@@ -74,6 +82,19 @@ def record_opening(db: Database, fleet: Fleet, d: Disruption, now: int) -> None:
         _announce(session, fleet, d, "started", now, f"fleet-wide disruption: {d.reason}")
     FLEET_DISRUPTION.set(1)
     log.warning("fleet-wide disruption %s: %s", d.id, d.reason)
+
+
+def record_holding(db: Database, fleet: Fleet, d: Disruption, groups: list[str], now: int) -> None:
+    """Groups held after the disruption opened (they went quiet a moment later): their events, the count."""
+    told = set(_by_owner(fleet, [g for g in d.announced if g not in groups]))  # owners told at the opening
+    silent = sum(len(fleet.groups[g].members) for g in groups if g in fleet.groups)  # a held group is all silent
+    d.silent += silent
+    with db.sessions() as session, session.begin():
+        session.execute(update(FleetDisruption).where(FleetDisruption.id == d.id)
+                        .values(held_groups=FleetDisruption.held_groups + len(groups),
+                                silent=FleetDisruption.silent + silent))
+        late = Disruption(d.id, d.started_ms, d.opened, d.silent, d.considered, set(groups), groups)
+        _announce(session, fleet, late, "started", now, f"fleet-wide disruption: {d.reason}", told)
 
 
 def record_closing(db: Database, fleet: Fleet, d: Disruption, now: int) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from feedgate.failover import disruption
 from feedgate.failover.disruption import Disruption
-from feedgate.failover.events import GroupRef, Happened, write_events
+from feedgate.failover.events import Happened, write_events
 from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import (
@@ -46,6 +46,7 @@ from feedgate.failover.policy import (
     silence_ms,
 )
 from feedgate.failover.registry import Fleet, GroupConfig, Registry
+from feedgate.kit.bulk import rows_table
 from feedgate.kit.db import Database
 from feedgate.kit.errors import database_trouble
 from feedgate.kit.metrics import ENGINE_DUE, ENGINE_LAG, ENGINE_LEADER, ENGINE_PASS, FAILOVERS
@@ -56,13 +57,14 @@ from feedgate.kit.versions import fleet_changed
 log = logging.getLogger("feedgate.engine")
 LEADER_LOCK = 0x66676C6561646572  # "fglead"
 RETRY_S = 1.0
+APPLY_BATCH = 250  # decisions committed together: a fleet's start in a few commits, each short
 
 
 def member_views(group: GroupConfig, fleet: Fleet, health: HealthTable) -> list[MemberView]:
     members = []
     for key in group.members:
         m = fleet.members.get(key)
-        if m is None:
+        if m is None or not m.written:  # a join not in the database yet is judged once it is
             continue
         h = health.get(key)
         members.append(MemberView(
@@ -189,6 +191,7 @@ class FailoverEngine:
         self.leadership = Leadership(db)
         self.disruption: Disruption | None = None
         self._silence_at = -SILENCE_CHECK_MS
+        self._late: list[str] = []  # groups held since the disruption opened, not recorded yet
         self._heap: list[tuple[int, str]] = []  # (due clock_ms, group id); stale entries are skipped
         self._due: dict[str, int] = {}  # group id -> its live heap entry
         self._dirty: set[str] = set()
@@ -249,10 +252,17 @@ class FailoverEngine:
                     self._was_leader = False
             except (OperationalError, psycopg.OperationalError) as exc:  # the database is away: its decisions wait
                 log.warning("engine pass could not reach the database (%s); retrying", database_trouble(exc))
+                self._retry_all()
             except Exception:
                 log.exception("engine pass failed; retrying")
+                self._retry_all()
             self._wake.wait(timeout)
             self._wake.clear()
+
+    def _retry_all(self) -> None:
+        """A failed pass took its groups off the heap: judge every group again at the next pass."""
+        with self._dirty_lock:
+            self._all_dirty = True
 
     def _seed(self, fleet: Fleet) -> None:
         """Members never heard by this process get a fresh timeout clock (start, restart, handoff).
@@ -300,10 +310,11 @@ class FailoverEngine:
             return 0
         started = time.perf_counter()
         ENGINE_DUE.observe(len(todo))
-        changed = 0
-        for group_id in todo:
-            with self.registry.lock:
-                fleet = self.registry.current
+        changed: list[str] = []
+        with self.registry.lock:
+            fleet = self.registry.current
+            decided: list[tuple[GroupConfig, Decision]] = []
+            for group_id in todo:
                 group = fleet.groups.get(group_id)
                 if group is None:
                     continue
@@ -311,14 +322,21 @@ class FailoverEngine:
                 if not view.hold_silence and self._overdue(view, now) and self._maybe_open(now, lag, group_id):
                     view = group_view(group, fleet, self.health, lag, True)
                 decision = evaluate(view, now)
-                if decision.changes_anything and self._apply(fleet, group, decision, now):
-                    changed += 1
-                    for listener in self.listeners:
-                        listener(group_id)
-                    view = group_view(group, fleet, self.health, lag, view.hold_silence)
-                self._schedule(group_id, next_check_ms(view, now))
+                if decision.changes_anything:
+                    decided.append((group, decision))
+                else:
+                    self._schedule(group_id, next_check_ms(view, now))
+            self._record_late()
+            for at in range(0, len(decided), APPLY_BATCH):
+                changed += self._apply(fleet, decided[at:at + APPLY_BATCH], now)
+            for group, _ in decided:
+                view = group_view(group, fleet, self.health, lag, self._held(group.id))
+                self._schedule(group.id, next_check_ms(view, now))
+        for group_id in changed:
+            for listener in self.listeners:
+                listener(group_id)
         ENGINE_PASS.observe(time.perf_counter() - started)
-        return changed
+        return len(changed)
 
     def _held(self, group_id: str) -> bool:
         return self.disruption is not None and group_id in self.disruption.held
@@ -344,8 +362,10 @@ class FailoverEngine:
 
     def _maybe_open(self, now: int, lag: int, group_id: str) -> bool:
         """Is this overdue group part of a fleet-wide silence? Measured over the fleet, at most every 250 ms."""
-        if self.disruption is not None or now - self._silence_at < SILENCE_CHECK_MS:
-            return self._held(group_id)
+        if self.disruption is not None:
+            return self._held(group_id) or self._hold_late(now, lag, group_id)
+        if now - self._silence_at < SILENCE_CHECK_MS:
+            return False
         self._silence_at = now
         silent, considered, quiet = self._silent_groups(now, lag, list(self.registry.current.groups.values()))
         if not is_disruption(silent, considered, self.rule):
@@ -359,6 +379,27 @@ class FailoverEngine:
         except Exception as exc:  # the database may be part of the trouble: hold anyway, say it in the log
             log.warning("could not record the disruption (%s); holding all the same", exc.__class__.__name__)
         return group_id in opened.held
+
+    def _hold_late(self, now: int, lag: int, group_id: str) -> bool:
+        """A group that goes quiet while the disruption is open is held too: beats stop in the fleet's own
+        phases, so when the disruption opens some groups still have a member that beat a moment ago."""
+        d, group = self.disruption, self.registry.current.groups.get(group_id)
+        if d is None or group is None or not self._silent_groups(now, lag, [group])[2]:
+            return False
+        d.held.add(group_id)
+        d.announced.append(group_id)
+        self._late.append(group_id)
+        self.health.held.update(group.members)
+        return True
+
+    def _record_late(self) -> None:
+        """The groups held since the disruption opened: their `disruption` events, in one transaction."""
+        late, self._late = self._late, []
+        if late and self.disruption is not None:
+            try:
+                disruption.record_holding(self.db, self.registry.current, self.disruption, late, now_ms())
+            except Exception as exc:
+                log.warning("could not record the groups held (%s); holding all the same", exc.__class__.__name__)
 
     def _maybe_close(self, now: int, lag: int) -> None:
         """Release each held group as soon as a member of it beats, and end the disruption once what is still
@@ -404,49 +445,27 @@ class FailoverEngine:
             self._due[group_id] = due
             heapq.heappush(self._heap, (due, group_id))
 
-    def _apply(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int) -> bool:
-        """Commit the decision (switch, states, blacklist and events in one transaction), then mirror it."""
-        names = {key: fleet.members[key].name for key in group.members if key in fleet.members}
-        events: list[Happened] = []
+    def _apply(self, fleet: Fleet, decided: list[tuple[GroupConfig, Decision]], now: int) -> list[str]:
+        """Commit these decisions (switches, states, blacklists and events) in one transaction, then mirror
+        them; return the groups changed. A fleet starting at once is hundreds of first activations in a pass:
+        one commit and a handful of statements for them all (`kit.bulk`), not a transaction each."""
         with self.db.sessions() as session, session.begin():
-            # The group row first, as every API change does: one lock order, so no deadlock with them.
-            session.execute(select(FailoverGroup.id).where(FailoverGroup.id == group.id).with_for_update())
+            # The group rows first, in one order, as every API change does: no deadlock with them.
+            session.execute(select(FailoverGroup.id).where(FailoverGroup.id.in_(sorted(g.id for g, _ in decided)))
+                            .order_by(FailoverGroup.id).with_for_update()).all()
             if not self.leadership.still_holds(session):
                 session.rollback()
-                return False
-            for change in decision.states:
-                session.execute(update(Slicer).where(Slicer.id == change.key)
-                                .values(state=change.state, healthy_since_ms=change.healthy_since_ms))
-                kind = "healthy" if change.state == HEALTHY else "unhealthy"
-                events.append(Happened(kind, change.reason, names.get(change.key)))
-            for key, until in decision.blacklist.items():
-                session.execute(update(Slicer).where(Slicer.id == key).values(blacklist_until=until))
-            if decision.switch is not None:
-                result = session.execute(
-                    update(FailoverGroup)
-                    .where(FailoverGroup.id == group.id,
-                           FailoverGroup.active_slicer.is_not_distinct_from(group.active))
-                    .values(active_slicer=decision.switch.to_key, failover_time=now, no_candidate=False)
-                )
-                if result.rowcount != 1:  # type: ignore[attr-defined]
-                    # An operator switched it meanwhile: drop this decision; the reload re-evaluates it.
-                    session.rollback()
-                    return False
-                events.append(Happened(decision.switch.kind, decision.switch.reason, names.get(group.active or ""),
-                                       names.get(decision.switch.to_key)))
-                fleet_changed(session, [group.id], mirrored=True)  # mirrored below; other processes by delta
-            elif decision.no_candidate:
-                session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=True))
-                events.append(Happened("no_candidate", decision.no_candidate, names.get(group.active or "")))
-            elif decision.clear_no_candidate:
-                session.execute(update(FailoverGroup).where(FailoverGroup.id == group.id).values(no_candidate=False))
-            # Stored with the switch; their listeners (the webhook outbox) write in this transaction too, so a
-            # crash after the switch loses no alert.
-            write_events(session, GroupRef(group.id, group.owner, group.name, group.notify), events, now)
-        self._mirror(fleet, group, decision, now, names)
-        return True
+                return []
+            done = _write(session, fleet, decided, now)
+        switched = {g.id for g, d in done if d.switch is not None}
+        for group, decision in done:
+            self._mirror(fleet, group, decision, now)
+        if switched:
+            self.registry.notify(switched)  # decisions follow the new sources
+        return [g.id for g, _ in done]
 
-    def _mirror(self, fleet: Fleet, group: GroupConfig, decision: Decision, now: int, names: dict[str, str]) -> None:
+    @staticmethod
+    def _mirror(fleet: Fleet, group: GroupConfig, decision: Decision, now: int) -> None:
         """Committed: the engine is the only writer of these fields, so it updates the registry in place."""
         for change in decision.states:
             member = fleet.members.get(change.key)
@@ -459,10 +478,65 @@ class FailoverEngine:
             group.active, group.no_candidate = decision.switch.to_key, False
             group.failover_time = group.switched_ms = now
             FAILOVERS.labels(decision.switch.kind).inc()
-            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, names.get(decision.switch.to_key),
+            to = fleet.members.get(decision.switch.to_key)
+            log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, to.name if to else None,
                      decision.switch.reason)
-            self.registry.notify({group.id})  # decisions follow the new source
         elif decision.no_candidate:
             group.no_candidate = True
         elif decision.clear_no_candidate:
             group.no_candidate = False
+
+
+def _write(session: Session, fleet: Fleet, decided: list[tuple[GroupConfig, Decision]],
+           now: int) -> list[tuple[GroupConfig, Decision]]:
+    """The decisions' writes, switches first: a switch whose group an operator switched meanwhile is dropped
+    with the rest of its group's decision (the registry's reload re-evaluates it). Returns what was written."""
+    moves = [{"g": g.id, "f": g.active, "t": d.switch.to_key} for g, d in decided if d.switch is not None]
+    moved: set[str] = set()
+    if moves:
+        v = rows_table(session, {"g": FailoverGroup.id, "f": FailoverGroup.active_slicer,
+                                 "t": FailoverGroup.active_slicer}, moves)
+        moved = set(session.execute(
+            update(FailoverGroup)
+            .where(FailoverGroup.id == v.c.g, FailoverGroup.active_slicer.is_not_distinct_from(v.c.f))
+            .values(active_slicer=v.c.t, failover_time=now, no_candidate=False)
+            .returning(FailoverGroup.id).execution_options(synchronize_session=False)).scalars())
+    done = [(g, d) for g, d in decided if d.switch is None or g.id in moved]
+    states = [{"k": c.key, "s": c.state, "h": c.healthy_since_ms} for _, d in done for c in d.states]
+    if states:
+        v = rows_table(session, {"k": Slicer.id, "s": Slicer.state, "h": Slicer.healthy_since_ms}, states)
+        session.execute(update(Slicer).where(Slicer.id == v.c.k).values(state=v.c.s, healthy_since_ms=v.c.h)
+                        .execution_options(synchronize_session=False))
+    blacklist = [{"k": k, "u": until} for _, d in done for k, until in d.blacklist.items()]
+    if blacklist:
+        v = rows_table(session, {"k": Slicer.id, "u": Slicer.blacklist_until}, blacklist)
+        session.execute(update(Slicer).where(Slicer.id == v.c.k).values(blacklist_until=v.c.u)
+                        .execution_options(synchronize_session=False))
+    flags = [{"g": g.id, "n": bool(d.no_candidate)} for g, d in done
+             if d.switch is None and (d.no_candidate or d.clear_no_candidate)]
+    if flags:
+        v = rows_table(session, {"g": FailoverGroup.id, "n": FailoverGroup.no_candidate}, flags)
+        session.execute(update(FailoverGroup).where(FailoverGroup.id == v.c.g).values(no_candidate=v.c.n)
+                        .execution_options(synchronize_session=False))
+    if moved:
+        fleet_changed(session, moved, mirrored=True)  # mirrored after the commit; other processes by delta
+    # Stored with the switches; their listeners (the webhook outbox) write in this transaction too, so a crash
+    # after a switch loses no alert.
+    write_events(session, [(g.ref, h) for g, d in done for h in _happened(fleet, g, d)], now)
+    return done
+
+
+def _happened(fleet: Fleet, group: GroupConfig, decision: Decision) -> list[Happened]:
+    """A decision as the events it makes, slicers by name."""
+    def name(key: str | None) -> str | None:
+        member = fleet.members.get(key or "")
+        return member.name if member is not None else None
+
+    events = [Happened("healthy" if c.state == HEALTHY else "unhealthy", c.reason, name(c.key))
+              for c in decision.states]
+    if decision.switch is not None:
+        events.append(Happened(decision.switch.kind, decision.switch.reason, name(group.active),
+                               name(decision.switch.to_key)))
+    elif decision.no_candidate:
+        events.append(Happened("no_candidate", decision.no_candidate, name(group.active)))
+    return events

@@ -4,13 +4,13 @@ One insert for the rows of the events endpoint, and the same events recorded on 
 events (`failover_group.<kind>`), so whoever listens (the webhook outbox) sees exactly what was stored.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from feedgate.failover.models import FailoverEvent
+from feedgate.kit.bulk import insert_rows
 from feedgate.kit.events import DomainEvent, record
 from feedgate.kit.ids import new_id
 
@@ -37,17 +37,17 @@ class Happened:
     to_slicer_id: str | None = None
 
 
-def write_events(session: Session, group: GroupRef, happened: list[Happened], now: int) -> list[dict[str, Any]]:
-    """Store `happened` as the group's events at `now` (Unix ms) and record them for the listeners."""
-    rows = [{"id": new_id(), "failover_group_id": group.id, "time": now, "kind": h.kind,
-             "from_slicer_id": h.from_slicer_id, "to_slicer_id": h.to_slicer_id, "reason": h.reason}
-            for h in happened]
+def write_events(session: Session, happened: Iterable[tuple[GroupRef, Happened]], now: int) -> None:
+    """Store what happened to each group as its events at `now` (Unix ms), in one statement, and record them
+    for the listeners."""
+    rows = [({"id": new_id(), "failover_group_id": group.id, "time": now, "kind": h.kind,
+              "from_slicer_id": h.from_slicer_id, "to_slicer_id": h.to_slicer_id, "reason": h.reason}, group)
+            for group, h in happened]
     if not rows:
-        return rows
-    session.execute(insert(FailoverEvent), rows)
+        return
+    insert_rows(session, FailoverEvent, [row for row, _ in rows])
     record(session, *(DomainEvent(
         f"failover_group.{row['kind']}", group.owner,
         {"@type": "FailoverEvent", **{k: v for k, v in row.items() if k != "failover_group_id"},
          "failover_group_id": group.id, "failover_group_name": group.name},
-        failover_group_id=group.id, quiet=not group.notify) for row in rows))
-    return rows
+        failover_group_id=group.id, quiet=not group.notify) for row, group in rows))

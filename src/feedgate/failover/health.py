@@ -8,7 +8,7 @@ feed); the engine reads it through `member_view`. The rules that turn these inpu
 """
 
 import threading
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 
@@ -30,6 +30,9 @@ class HealthTable:
         # Slicers held by an open fleet-wide disruption (the engine sets them): a beat after their silence is the
         # control plane hearing them again, not the slicer coming back, so it is no return from offline.
         self.held: set[str] = set()
+        # How much of a span (clock ms) the control plane itself could not hear (its loop or feed stalled):
+        # a gap it caused is no return from silence. Handed in by the runtime.
+        self.stalled_ms: Callable[[int, int], int] = lambda _a, _b: 0
 
     def beat(self, key: str, now: int, breach: str | None, timeout_ms: int) -> bool:
         """Record a heartbeat; True when it may change the slicer's state (the engine should look now)."""
@@ -42,7 +45,8 @@ class HealthTable:
             if breach is not None:
                 row.last_bad_ms, row.last_bad_reason = now, breach
                 changed = True
-            elif previous is not None and now - previous > timeout_ms and key not in self.held:
+            elif previous is not None and now - previous > timeout_ms and key not in self.held \
+                    and now - previous - self.stalled_ms(previous, now) > timeout_ms:
                 # Back from silence: it must stay clean for clear_after_ms before it counts as healthy.
                 row.last_bad_ms, row.last_bad_reason = now, f"back after {now - previous} ms without heartbeat"
             elif previous is None and row.returning:

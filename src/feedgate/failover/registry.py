@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from feedgate.failover.events import SWITCH_KINDS
+from feedgate.failover.events import SWITCH_KINDS, GroupRef
 from feedgate.failover.models import AllowedOwner, FailoverEvent, FailoverGroup, Slicer
 from feedgate.failover.policy import OFFLINE, HealthPolicy
 from feedgate.kit.db import Database
@@ -64,6 +64,9 @@ class MemberConfig:
     state: int
     healthy_since_ms: int | None
     blacklist_until: int
+    # False from a heartbeat's join until the batch that writes it commits: the engine leaves out a member
+    # the database does not hold yet (it would write to a row not there, or have its state reset).
+    written: bool = True
 
 
 @dataclass
@@ -88,6 +91,10 @@ class GroupConfig:
     @property
     def interval_ms(self) -> int:
         return heartbeat_interval_ms(self.policy.heartbeat_timeout_ms)
+
+    @property
+    def ref(self) -> GroupRef:
+        return GroupRef(self.id, self.owner, self.name, self.notify)
 
     def visible_to(self, owner: str) -> bool:
         return owner == self.owner or owner in self.allowed
@@ -196,6 +203,8 @@ class Registry:
         self.db = db
         self.current = Fleet()
         self.lock = threading.Lock()
+        self._ahead: set[int] = set()  # fleet versions applied here before the ones below them
+        self._versions = threading.Lock()
         self.listeners: list[Listener] = []  # called after each change of the fleet, outside the lock
 
     def reload(self) -> Fleet:
@@ -228,9 +237,25 @@ class Registry:
             for group_id, at in switched.items():
                 if group_id in fleet.groups:
                     fleet.groups[group_id].switched_ms = at
-            if version is not None and version == fleet.version + 1:
-                fleet.version = version
+            self._advance(version)
         self.notify(groups)
+
+    def applied(self, version: int | None) -> None:
+        """A fleet version this process already holds in memory (the engine's own switch, mirrored). Called
+        after the engine's commit, in its thread, which holds `lock`: the versions have their own."""
+        self._advance(version)
+
+    def _advance(self, version: int | None) -> None:
+        """Count `version` as held; the copy's version moves over every run of held versions, so the watcher
+        does not read again what this process applied itself (commits' callbacks may come out of order)."""
+        with self._versions:
+            fleet = self.current
+            if version is None or version <= fleet.version:
+                return
+            self._ahead.add(version)
+            while fleet.version + 1 in self._ahead:
+                fleet.version += 1
+            self._ahead = {v for v in self._ahead if v > fleet.version}
 
     @staticmethod
     def _replace(fleet: Fleet, groups: set[str], keys: set[str], group_rows: Any, allowed: Any,
@@ -276,7 +301,7 @@ class Registry:
             self.reload()
             return
         self.apply({r.group_id for r in rows if r.group_id}, {r.slicer_key for r in rows if r.slicer_key})
-        with self.lock:
+        with self.lock, self._versions:
             self.current.version = max(self.current.version, version)
 
     # Heartbeats' joins and registrations, applied before the batch that writes them ---------------------
@@ -294,7 +319,8 @@ class Registry:
         order = max((fleet.members[k].order for k in group.members if k in fleet.members), default=0) + 1
         member = MemberConfig(key=key, owner=owner, slicer_id=slicer_id,
                               name=member_name(owner, slicer_id, group.owner), group_id=group.id, order=order,
-                              enabled=True, state=OFFLINE, healthy_since_ms=None, blacklist_until=0)
+                              enabled=True, state=OFFLINE, healthy_since_ms=None, blacklist_until=0,
+                              written=False)
         fleet.members[key] = member
         group.members = [*group.members, key]
         return member

@@ -13,15 +13,17 @@ from feedgate.failover.schemas import (
     OwnersChange,
     SlicersChange,
 )
-from feedgate.kit.deps import FORBIDDEN, PageDep, PlainRoute, SessionDep, deleted
+from feedgate.kit.deps import FORBIDDEN, PageDep, PageOrAllDep, PlainRoute, SessionDep, deleted
 from feedgate.kit.schemas import Deleted
 
 router = APIRouter(prefix="/failover-groups", tags=["failover groups"], route_class=PlainRoute)
 NO_CONTENT = Response(status_code=204)
 
 
-@router.get("", summary="Get all failover groups")
-def list_groups(owner: Owner, session: SessionDep, page: PageDep) -> schemas.FailoverGroups:
+@router.get("", summary="Get all failover groups", response_model=schemas.FailoverGroups,
+            description="Every group you own or may use. Without `page` or `page_size` the whole collection "
+                        "(the document gives no paging here); with either, one page as elsewhere.")
+def list_groups(owner: Owner, session: SessionDep, page: PageOrAllDep) -> schemas.FailoverGroups | bytes:
     return service.list_groups(session, owner, page)
 
 

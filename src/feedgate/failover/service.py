@@ -24,7 +24,7 @@ from feedgate.failover.schemas import (
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone
-from feedgate.kit.pagination import Listed, PageQuery, paginate
+from feedgate.kit.pagination import Listed, PageQuery, paginate, paginate_or_all
 from feedgate.kit.time import now_ms, utcnow
 from feedgate.kit.versions import decisions_changed, fleet_changed
 
@@ -38,7 +38,7 @@ def group_ref(group: FailoverGroup) -> GroupRef:
 
 def record_event(session: Session, group: FailoverGroup, kind: str, reason: str,
                  from_slicer: str | None = None, to_slicer: str | None = None) -> None:
-    write_events(session, group_ref(group), [Happened(kind, reason, from_slicer, to_slicer)], now_ms())
+    write_events(session, [(group_ref(group), Happened(kind, reason, from_slicer, to_slicer))], now_ms())
 
 
 def visible_groups(owner: str) -> Any:
@@ -119,12 +119,12 @@ def serialize_group(session: Session, group: FailoverGroup) -> schemas.FailoverG
     return render_groups(session, [group])[0]
 
 
-def list_groups(session: Session, owner: str, page: PageQuery) -> schemas.FailoverGroups:
+def list_groups(session: Session, owner: str, page: PageQuery) -> schemas.FailoverGroups | bytes:
     listed = Listed(API, {"created": FailoverGroup.created, "name": FailoverGroup.name},
                     updated_column=FailoverGroup.updated, tombstone=("failover_group", owner, ""),
                     tombstone_type="FailoverGroup")
-    return paginate(session, visible_groups(owner), page, listed, lambda rows: render_groups(session, rows),
-                    schemas.FailoverGroups)
+    return paginate_or_all(session, visible_groups(owner), page, listed,
+                           lambda rows: render_groups(session, rows), schemas.FailoverGroups)
 
 
 def event_shape(event: FailoverEvent) -> schemas.FailoverEvent:
@@ -200,9 +200,14 @@ def resolve_member(session: Session, group: FailoverGroup, ref: str, field: str)
     return slicer
 
 
+def owns_slicer(session: Session, owner: str, slicer_id: str) -> bool:
+    """Has this owner registered a slicer by this ID (a rule's alternate content names it so)?"""
+    return session.scalar(select(Slicer.id).where(Slicer.owner == owner, Slicer.slicer_id == slicer_id)) is not None
+
+
 def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateSlicer) -> None:
     group = owned_group(session, owner, group_id)
-    if group.mode == "prioritized" and group.auto_failback:
+    if group.auto_failback:  # the document: 400 on a group with auto failback enabled, whatever its mode
         raise bad_request(f"Failover group '{group_id}' has auto_failback on; "
                           "turn it off before activating a slicer by hand.")
     slicer = resolve_member(session, group, data.slicer_id, "slicer_id")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedgate.kit.db import Database
-from feedgate.kit.pagination import PageQuery, page_query
+from feedgate.kit.pagination import PageQuery, page_or_all, page_query
 from feedgate.kit.schemas import Deleted
 from feedgate.settings import Settings
 
@@ -97,6 +97,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 DatabaseDep = Annotated[Database, Depends(database)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 PageDep = Annotated[PageQuery, Depends(page_query)]
+PageOrAllDep = Annotated[PageQuery, Depends(page_or_all)]
 
 
 class PlainRoute(APIRoute):
@@ -115,11 +116,14 @@ class PlainRoute(APIRoute):
 
 
 def render(result: Any, status: int = 200) -> Response:
-    """A route's answer as a JSON response: a shape through its own serializer, anything else with orjson."""
+    """A route's answer as a JSON response: a shape through its own serializer, bytes as they are, anything
+    else with orjson."""
     if isinstance(result, Response):
         return result
     if isinstance(result, BaseModel):
         body = result.__pydantic_serializer__.to_json(result, by_alias=True)
+    elif isinstance(result, bytes):  # JSON rendered already (a whole collection, in chunks)
+        body = result
     else:
         body = orjson.dumps(result)
     return Response(body, status_code=status, media_type="application/json")

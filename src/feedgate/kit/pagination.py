@@ -2,12 +2,13 @@
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Query
+import orjson
+from fastapi import Depends, Query, Request
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -29,6 +30,7 @@ class PageQuery:
     order: str | None = None
     after: datetime | None = None
     include_deleted: bool = False
+    everything: bool = False  # no page asked for, on a collection the documents list whole
 
     def since(self) -> datetime | None:
         """The `after` instant, clamped to the last ten minutes; with include_deleted alone, ten minutes."""
@@ -56,6 +58,16 @@ async def page_query(
                 "such as 2024-01-08T20:31:11.510Z."
             ) from None
     return PageQuery(page, page_size, order, parsed_after, include_deleted)
+
+
+async def page_or_all(request: Request, query: PageQuery = Depends(page_query)) -> PageQuery:
+    """Paging as `page_query`; without `page` or `page_size`, the whole collection (the documents' "Retrieves
+    all failover groups" gives no paging)."""
+    asked = request.query_params
+    return query if "page" in asked or "page_size" in asked else replace(query, everything=True)
+
+
+ALL_CHUNK = 500  # rows rendered at a time when a whole collection is asked for
 
 
 def _links(path: str, query: PageQuery, total: int) -> Links:
@@ -105,6 +117,19 @@ class Listed:
         return order, self.order_fields[field]
 
 
+def paginate_or_all(session: Session, stmt: Select[Any], query: PageQuery, listed: Listed,
+                    render: Callable[[Sequence[Any]], Sequence[Shape]], shape: type[C]) -> C | bytes:
+    """`paginate`, or for `everything` (`page_or_all`) the whole collection as JSON bytes rendered ALL_CHUNK
+    rows at a time (a route answers bytes as they are): 5,000 groups never sit in memory as objects at once."""
+    if not query.everything:
+        return paginate(session, stmt, query, listed, render, shape)
+    order, column = listed.ordering(query)
+    since = query.since()
+    if since is not None and query.after is not None and listed.updated_column is not None:
+        stmt = stmt.where(listed.updated_column > since)
+    return _everything(session, stmt, query, listed, render, order, column)
+
+
 def paginate(session: Session, stmt: Select[Any], query: PageQuery, listed: Listed,
              render: Callable[[Sequence[Any]], Sequence[Shape]], shape: type[C]) -> C:
     """Run `stmt` (a select of one entity) one page at a time; `render` turns a page of rows into items."""
@@ -139,3 +164,27 @@ def _tombstones(listed: Listed, query: PageQuery, since: datetime | None) -> Sel
     kind, owner, scope = listed.tombstone
     return select(Tombstone).where(Tombstone.kind == kind, Tombstone.owner == owner, Tombstone.scope == scope,
                                    Tombstone.deleted_at > since)
+
+
+def _everything(session: Session, stmt: Select[Any], query: PageQuery, listed: Listed,
+                render: Callable[[Sequence[Any]], Sequence[Shape]], order: str, column: Column) -> bytes:
+    entity = stmt.column_descriptions[0]["entity"]
+    direction = column.desc() if order.startswith("-") else column.asc()
+    ids = list(session.scalars(stmt.with_only_columns(entity.id).order_by(direction, entity.id.asc())))
+    parts: list[bytes] = []
+    for at in range(0, len(ids), ALL_CHUNK):
+        chunk = ids[at:at + ALL_CHUNK]
+        rows = {r.id: r for r in session.scalars(select(entity).where(entity.id.in_(chunk)))}
+        parts.extend(item.__pydantic_serializer__.to_json(item, by_alias=True)
+                     for item in render([rows[i] for i in chunk if i in rows]))
+        session.expunge_all()  # the rendered rows are done with
+    tombs = _tombstones(listed, query, query.since())
+    if tombs is not None:
+        for tomb in session.scalars(tombs.order_by(Tombstone.deleted_at, Tombstone.id)):
+            shape = TombstoneShape(at_id=f"{listed.path}/{tomb.item_id}", at_type=listed.tombstone_type,
+                                   id=tomb.item_id)
+            parts.append(shape.__pydantic_serializer__.to_json(shape, by_alias=True))
+    total = len(parts)
+    head = orjson.dumps({"@id": listed.path, "@type": "Collection"})[:-1]
+    tail = orjson.dumps({"total_items": total, "@links": {"first": listed.path, "last": listed.path}})[1:]
+    return b"".join([head, b',"items":[', b",".join(parts), b"],", tail])

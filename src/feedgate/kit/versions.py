@@ -15,10 +15,11 @@ commit `Database` hands this process's listeners the `Changes`, versions include
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Integer, String, insert, update
+from sqlalchemy import BigInteger, Integer, String, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedgate.kit.base import Base
+from feedgate.kit.bulk import insert_rows
 from feedgate.kit.time import now_ms
 
 DECISIONS, FLEET = 1, 2  # config_version rows
@@ -99,7 +100,7 @@ def record_versions(session: Session) -> Changes | None:
         rows += [{"version": version, "group_id": None, "slicer_key": k, "changed_ms": now} for k in changes.slicers]
         if changes.everything or not rows:
             rows.append({"version": version, "group_id": None, "slicer_key": None, "changed_ms": now})
-        session.execute(insert(FleetChange), rows)
+        insert_rows(session, FleetChange, rows)
     return changes
 
 

@@ -6,9 +6,10 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedgate.kit.bulk import insert_rows
 from feedgate.kit.events import DomainEvent
 from feedgate.kit.ids import new_id
 from feedgate.kit.time import iso_ms, ms_to_datetime, now_ms
@@ -45,4 +46,4 @@ def on_events(session: Session, events: list[DomainEvent]) -> None:
     rows = [delivery(hook.id, event.owner, event.type, event.data, now)
             for event in events for hook in hooks[event.owner] if wants(hook, event)]
     if rows:
-        session.execute(insert(WebhookDelivery), rows)
+        insert_rows(session, WebhookDelivery, rows)
