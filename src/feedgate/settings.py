@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,8 +45,16 @@ class Settings(BaseSettings):
     # Console sign-in: session lifetime in hours; Secure cookies even behind a TLS-terminating proxy.
     console_session_h: float = Field(8.0, gt=0, le=24 * 30)
     console_secure_cookie: bool = False
-    # Webhook receivers on loopback, private or link-local addresses (your own network) are refused unless set.
-    webhook_allow_private: bool = False
+    # Outbound URLs (webhook receivers, slicers' hls_url) on loopback or private addresses (your own network) are
+    # refused unless set; link-local and cloud-metadata addresses always are. FEEDGATE_WEBHOOK_ALLOW_PRIVATE is
+    # the older name, still read.
+    allow_private_urls: bool = Field(False, validation_alias=AliasChoices("FEEDGATE_ALLOW_PRIVATE_URLS",
+                                                                          "FEEDGATE_WEBHOOK_ALLOW_PRIVATE"))
+    # Per user: webhooks, and slicers with an hls_url (each one is fetched about once a second).
+    max_webhooks_per_user: int = Field(50, ge=1)
+    max_sources_per_user: int = Field(1000, ge=1)
+    # Playback tokens may not live longer than this (seconds).
+    token_max_ttl_s: int = Field(24 * 3600, ge=60)
     # The viewer's stream (/channel/{id}.m3u8): a blackout's `asset` alternate is this template with `{id}`
     # filled in (a VOD playlist); slate is this URL, or the slate feedgate ships when it is not set.
     asset_url: str | None = Field(None, pattern=r"^https?://.*\{id\}")
@@ -54,6 +62,9 @@ class Settings(BaseSettings):
     geoip_db: str | None = None
     unlocated: Literal["deny", "allow"] = "deny"
     log_level: str = "info"
+    # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated addresses, or "*"); none unless
+    # set, so a client cannot pick the address the console's sign-in brake counts.
+    trusted_proxies: str | None = None
 
 
 @lru_cache

@@ -10,7 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import FAST, SHOTS, Backend, active, blackout_setup, heartbeating, sign_in, started_backend, wait_for
+from tests.support import (
+    FAST,
+    SHOTS,
+    Backend,
+    active,
+    blackout_setup,
+    console_login,
+    heartbeating,
+    sign_in,
+    started_backend,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +64,14 @@ class TestSignIn:
     def test_ten_failures_a_minute_are_slowed(self, tmp_path: Path) -> None:
         with started_backend("sqlite", f"sqlite:///{tmp_path / 'brake.db'}") as b:
             api = b.new_user()
-            form = {"user_id": api.user_id, "api_key": "wrong"}
-            codes = [httpx.post(b.server.base_url + "/console/login", data=form).status_code for _ in range(11)]
-            assert codes == [401] * 10 + [429]
-            right = httpx.post(b.server.base_url + "/console/login", data={**form, "api_key": api.api_key})
-            assert right.status_code == 429  # even the right key waits out the minute
+            with httpx.Client(base_url=b.server.base_url) as web:
+                # A forwarded address from loopback changes nothing: no proxy is trusted unless configured.
+                codes = [console_login(web, api.user_id, "wrong").status_code for _ in range(10)]
+                web.headers["X-Forwarded-For"] = "203.0.113.9"
+                codes.append(console_login(web, api.user_id, "wrong").status_code)
+                assert codes == [401] * 10 + [429]
+                right = console_login(web, api.user_id, api.api_key)
+                assert right.status_code == 429  # even the right key waits out the minute
 
 
 class TestPages:
@@ -160,7 +174,7 @@ def test_many_groups_are_paged_and_the_stream_sends_only_what_changed(console: B
     api = console.new_user("fleet")
     groups = [api.make_group(f"g{i:03d}") for i in range(60)]
     with httpx.Client(base_url=api.base_url, follow_redirects=False, timeout=10) as web:
-        signed_in = web.post("/console/login", data={"user_id": api.user_id, "api_key": api.api_key})
+        signed_in = console_login(web, api.user_id, api.api_key)
         assert signed_in.status_code == 303
         first = web.get("/console").text
         assert first.count('class="card" data-group-id=') == 50 and "More groups" in first

@@ -7,6 +7,7 @@ import contextlib
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -105,8 +106,10 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "ServerProcess":
+        # The tests' receivers and sources live on loopback: private URLs are allowed unless a test (of the
+        # address guard) sets FEEDGATE_ALLOW_PRIVATE_URLS=0 itself.
         env = {**os.environ, "FEEDGATE_DATABASE_URL": self.url_db, "FEEDGATE_PORT": str(self.port),
-               "FEEDGATE_LOG_LEVEL": "info", **self.env_extra}
+               "FEEDGATE_LOG_LEVEL": "info", "FEEDGATE_ALLOW_PRIVATE_URLS": "1", **self.env_extra}
         handle, name = tempfile.mkstemp(prefix="feedgate-serve-", suffix=".log")
         self.log_path = Path(name)
         self.proc = subprocess.Popen([FEEDGATE, "serve"], env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -429,6 +432,14 @@ def sign_in(page: Any, api: Api, key: str | None = None) -> Any:
     page.fill("input[name=api_key]", key or api.api_key)
     page.click("#sign-in")
     return page
+
+
+def console_login(web: httpx.Client, user_id: str, api_key: str) -> httpx.Response:
+    """Sign in to the console as a browser does: the form (its CSRF token and cookie), then the post."""
+    form = web.get("/console/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token is not None, form.text[:300]
+    return web.post("/console/login", data={"user_id": user_id, "api_key": api_key, "csrf": token.group(1)})
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

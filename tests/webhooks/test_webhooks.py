@@ -178,10 +178,19 @@ def test_two_instances_deliver_each_event_once(postgres: PostgresServer, receive
         assert len(again) == len(got) == 1
 
 
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A server with the default address guard (no private URLs)."""
+    path: Path = tmp_path_factory.mktemp("guarded") / "guarded.db"
+    with started_backend("sqlite-guarded", f"sqlite:///{path}", FEEDGATE_ALLOW_PRIVATE_URLS="0") as backend:
+        yield backend
+
+
 class TestWebhookApi:
     @pytest.mark.parametrize("url", ["ftp://example.com/hook", "not a url", "http://169.254.169.254/latest/meta-data",
                                      "http://[fd00:ec2::254]/", "http://127.0.0.1:9/hook", "http://10.0.0.1/hook"])
-    def test_bad_and_internal_urls_are_refused_naming_url(self, api: Api, url: str) -> None:
+    def test_bad_and_internal_urls_are_refused_naming_url(self, guarded: Backend, url: str) -> None:
+        api = guarded.new_user()
         assert_error(api.post("/webhooks", {"url": url, "events": ["*"]}), 400, "'url'")
         assert api.get("/webhooks").json()["total_items"] == 0
 

@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from feedgate import __version__
-from feedgate.app.errors import error_response, install_error_handlers
-from feedgate.app.middleware import BodyLimit, HttpManners, JsonBodies
+from feedgate.app.errors import LastResort, error_response, install_error_handlers
+from feedgate.app.middleware import BodyLimit, HttpManners, JsonBodies, SafeHeaders
 from feedgate.app.openapi import install_openapi
 from feedgate.app.runtime import Runtime, build_runtime
 from feedgate.audiences.router import router as audiences_router
@@ -27,6 +27,7 @@ from feedgate.channels.router import router as channels_router
 from feedgate.console.router import router as console_router
 from feedgate.failover.disruption import open_disruption
 from feedgate.failover.router import router as failover_router
+from feedgate.failover.service import owns_slicer
 from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, database_trouble
 from feedgate.kit.hotpath import HotRoutes
@@ -34,6 +35,7 @@ from feedgate.kit.metrics import MetricsMiddleware, metrics_response
 from feedgate.playback.router import hot_playback
 from feedgate.playback.router import router as playback_router
 from feedgate.programs.router import router as programs_router
+from feedgate.rules import service as rules_service
 from feedgate.rules.router import router as rules_router
 from feedgate.settings import Settings, get_settings
 from feedgate.slicers.router import hot_heartbeat
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="feedgate", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live Slicer failover and per-viewer blackouts; v4 API compatible.")
     app.state.runtime = runtime
+    rules_service.CONTENT_CHECKS["slicer"] = owns_slicer  # handed down: rules sit beside failover
     install_error_handlers(app)
     _middleware(app, runtime)
     _routes(app)
@@ -82,6 +85,8 @@ def _middleware(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(BodyLimit)
     app.add_middleware(HotRoutes, routes=hot_playlists(runtime.signatures, runtime.stream))
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SafeHeaders)
+    app.add_middleware(LastResort)
 
 
 async def settled(request: Request) -> None:

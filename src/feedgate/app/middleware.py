@@ -115,3 +115,30 @@ class HttpManners:
             await self.app({**scope, "method": "GET"}, receive, headless)
             return
         await self.app(scope, receive, send)
+
+
+CONSOLE_HEADERS = [(b"content-security-policy", b"frame-ancestors 'none'"), (b"x-frame-options", b"DENY"),
+                   (b"cache-control", b"no-store"), (b"referrer-policy", b"same-origin")]
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+class SafeHeaders:
+    """`nosniff` on every answer; on the console's pages also never framed (clickjacking) and never cached
+    (an operator's view of the fleet stays out of shared caches and the back button)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [NOSNIFF, *CONSOLE_HEADERS] if scope["path"].startswith("/console") else [NOSNIFF]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

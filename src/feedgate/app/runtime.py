@@ -130,6 +130,7 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, settings.threads)
     keys = KeyCache()
     signatures = SignatureCheck(db, keys, settings.timestamp_window_s, settings.auth_strict, settings.workers)
+    signatures.token_max_ttl_s = settings.token_max_ttl_s
     registry, health = Registry(db), HealthTable()
     decisions = DecisionState(db, settings, registry)
     loop_lag, feed_clock = LoopLag(), FeedClock()
@@ -145,9 +146,10 @@ def build_runtime(settings: Settings) -> Runtime:
     health.stalled_ms = lambda a, b: max(loop_lag.stalled_ms(a, b), feed_clock.stalls.within(a, b))
     ingest = Ingest(db, registry, health, settings.heartbeat_flush_ms, wake=wake, feed=feed_clock)
     ingest.loop_lag = loop_lag.lag_ms
-    sender = WebhookSender(db, leads) if engine is not None else None
+    ingest.allow_private, ingest.max_sources = settings.allow_private_urls, settings.max_sources_per_user
+    sender = WebhookSender(db, leads, settings.allow_private_urls) if engine is not None else None
     watcher = ConfigWatcher(db, settings.config_poll_ms)
-    upstream = Upstream()
+    upstream = Upstream(allow_private=settings.allow_private_urls)
     stream = StreamService(decisions, upstream, settings, registry)
     feed = ConsoleFeed()
     dispatcher = Dispatcher(decisions, registry, watcher, feed)

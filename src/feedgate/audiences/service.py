@@ -11,7 +11,7 @@ from feedgate.audiences.schemas import AudienceCreate, AudienceFields, AudienceU
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, commit_change, delete_unless_used
+from feedgate.kit.models import add_tombstone, commit_change, delete_unless_used, flush_change
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
 from feedgate.kit.versions import decisions_changed
@@ -112,7 +112,7 @@ def update_audience(session: Session, owner: str, ref: str, data: AudienceUpdate
             setattr(audience, name, getattr(data, name))
     if data.sub_audiences is not None and audience.type == "Multiple":
         _set_subs(session, owner, audience, data.sub_audiences)
-    session.flush()
+    flush_change(session, {"external_id": audience.external_id})
     if serialize_audience(session, audience) != before:  # `updated` moves only when something changed
         audience.updated = utcnow()
     _commit(session, data.external_id)

@@ -91,6 +91,7 @@ class SignatureCheck:
         self.keys = keys
         self.window_s = window_s
         self.strict = strict
+        self.token_max_ttl_s = 24 * 3600  # the runtime sets FEEDGATE_TOKEN_MAX_TTL_S
         self.nonces = NonceStore(db, shared=db.is_postgres or processes > 1)
         self._verified: OrderedDict[tuple[str, str], Verified] = OrderedDict()
 
@@ -227,7 +228,7 @@ async def token_owner(check: SignatureCheck, raw_query: bytes, channel_id: str) 
     found, api_key = check.keys.cached(owner)
     if not found and owner:
         api_key = await run_in_threadpool(check.keys.api_key, check.db, owner)
-    return check_token(params, signed, token_sig, api_key, channel_id), params
+    return check_token(params, signed, token_sig, api_key, channel_id, check.token_max_ttl_s), params
 
 
 ViewerOwner = Annotated[str, Depends(viewer_owner)]

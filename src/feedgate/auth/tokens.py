@@ -45,7 +45,8 @@ def split_token(raw_query: str) -> tuple[str, str, dict[str, str]]:
     return signed, sig, dict(parse_qsl(signed, keep_blank_values=True))
 
 
-def check_token(params: Mapping[str, str], signed: str, sig: str, api_key: str | None, channel_id: str) -> str:
+def check_token(params: Mapping[str, str], signed: str, sig: str, api_key: str | None, channel_id: str,
+                max_ttl_s: int = 24 * 3600) -> str:
     """The owner the token speaks for, after every check; 401 (who or when) or 403 (what) naming the field."""
     if params.get("tc") != ALGORITHM:
         raise unauthorized(f"Playback token 'tc' must be 1 (the only token algorithm), not '{params.get('tc', '')}'.")
@@ -62,6 +63,9 @@ def check_token(params: Mapping[str, str], signed: str, sig: str, api_key: str |
         raise unauthorized(f"Playback token 'exp' must be Unix seconds, not '{exp[:20]}'.")
     if int(exp) < time.time():
         raise unauthorized(f"Playback token expired at 'exp' {exp} (Unix seconds).")
+    if int(exp) > time.time() + max_ttl_s:  # a token that never expires is a leaked key for good
+        raise unauthorized(f"Playback token 'exp' {exp} is more than {max_ttl_s} s away, the longest a token may "
+                           "live here (FEEDGATE_TOKEN_MAX_TTL_S).")
     if params["ct"] != "c":
         raise forbidden(f"Playback token 'ct' is '{params['ct'][:20]}': only channel tokens ('c') are accepted here.")
     if params["cid"] != channel_id:

@@ -13,7 +13,7 @@ from feedgate.channels.service import get_channel
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
-from feedgate.kit.models import add_tombstone, commit_change
+from feedgate.kit.models import add_tombstone, commit_change, flush_change
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, utcnow
 from feedgate.kit.versions import decisions_changed
@@ -79,13 +79,12 @@ def _set_rules(session: Session, owner: str, blackout: Blackout, refs: list[str]
     session.add_all(BlackoutRule(blackout_pk=blackout.id, rule_id=r, position=i) for i, r in enumerate(ids))
 
 
+def _taken(blackout: Blackout) -> dict[str, object]:
+    return {"blackout_id": blackout.blackout_id, "external_id": blackout.external_id}
+
+
 def _commit(session: Session, blackout: Blackout) -> None:
-    taken = f"channel '{blackout.channel_id}' already has a blackout with blackout_id '{blackout.blackout_id}'"
-    if blackout.external_id:
-        commit_change(session, f"Field 'blackout_id' or 'external_id': {taken} or external_id "
-                               f"'{blackout.external_id}'.")
-    else:
-        commit_change(session, f"Field 'blackout_id': {taken}.")
+    commit_change(session, values=_taken(blackout))  # names the clash: blackout_id (per channel) or external_id
 
 
 def create_blackout(session: Session, owner: str, channel_ref: str, data: BlackoutCreate) -> Blackout:
@@ -110,7 +109,7 @@ def update_blackout(session: Session, owner: str, channel_ref: str, ref: str, da
         blackout.external_id = data.external_id or None
     if data.rules is not None:
         _set_rules(session, owner, blackout, data.rules)
-    session.flush()
+    flush_change(session, _taken(blackout))
     if serialize_blackout(session, blackout) != before:  # `updated` moves only when something changed
         blackout.updated = utcnow()
     _commit(session, blackout)

@@ -29,6 +29,7 @@ app.command("slicer-agent")(agent.slicer_agent)
 app.command("simulate")(agent.simulate)
 app.command("demo")(agent.demo)
 console = Console()
+err_console = Console(stderr=True)
 err = Console(stderr=True)
 
 
@@ -67,6 +68,14 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     db = _database()
+    if not db.is_postgres:  # the runtime directory must be private: say so in one line, before serving
+        from feedgate.kit.peers import runtime_dir
+
+        try:
+            runtime_dir(settings.database_url)
+        except RuntimeError as exc:
+            err_console.print(f"feedgate serve: {exc}", soft_wrap=True)
+            raise typer.Exit(1) from None
     if first_user:
         with db.sessions() as session:
             if not any_user(session):
@@ -79,7 +88,8 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
     uvicorn.run("feedgate.app:create_app", factory=True, workers=settings.workers, host=host or settings.host,
                 port=port or settings.port, http="feedgate.kit.server:GuardedProtocol", loop="uvloop",
                 timeout_keep_alive=int(settings.keep_alive_s), log_level=settings.log_level.lower(),
-                access_log=False)
+                access_log=False, proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or None)
 
 
 @users_app.command("create")

@@ -4,6 +4,7 @@ through the API's own services and tenancy. No build step: templates and a few l
 import asyncio
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,23 +95,38 @@ def _guard(request: Request, csrf: str) -> Signed | Response:
     return signed
 
 
+LOGIN_CSRF = "feedgate_login_csrf"
+
+
+def _login_page(request: Request, status: int = 200, message: str | None = None) -> Response:
+    """The sign-in form with a fresh CSRF token, in the form and in a cookie of its own: a page elsewhere can
+    post the form but cannot read the cookie, so it cannot sign a victim's browser in as someone else."""
+    token = secrets.token_urlsafe(24)
+    response = _page(request, "login.html", None, status=status, message=message, login_csrf=token)
+    response.set_cookie(LOGIN_CSRF, token, max_age=3600, httponly=True, samesite="strict", path="/console",
+                        secure=parts(request).settings.console_secure_cookie or request.url.scheme == "https")
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    return _page(request, "login.html", None)
+    return _login_page(request)
 
 
 @router.post("/login")
-def login(request: Request, user_id: str = Form(""), api_key: str = Form("")) -> Response:
+def login(request: Request, user_id: str = Form(""), api_key: str = Form(""), csrf: str = Form("")) -> Response:
     console = parts(request)
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not csrf or not hmac.compare_digest(expected, csrf):
+        return _login_page(request, 403, "The sign-in form had expired or came from elsewhere; sign in again.")
     address = request.client.host if request.client else "?"
     if console.brake.blocked(address):
-        return _page(request, "login.html", None, status=429,
-                     message="Too many failed sign-ins from your address: wait a minute and try again.")
+        return _login_page(request, 429, "Too many failed sign-ins from your address: wait a minute and try again.")
     with console.db.sessions() as session:
         token = sessions.sign_in(session, user_id.strip(), api_key.strip(), console.settings.console_session_h)
     if token is None:
         console.brake.failed(address)
-        return _page(request, "login.html", None, status=401, message="The user ID or API key is not right.")
+        return _login_page(request, 401, "The user ID or API key is not right.")
     response = RedirectResponse("/console", status_code=303)
     secure = console.settings.console_secure_cookie or request.url.scheme == "https"
     response.set_cookie(COOKIE, token, max_age=int(console.settings.console_session_h * 3600), httponly=True,

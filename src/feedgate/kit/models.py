@@ -1,6 +1,8 @@
 """Tables every domain shares (tombstones of deleted items) and the two things every write may need: a
 uniqueness clash turned into 409, and "in use" read from the database's RESTRICT keys."""
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,14 +33,65 @@ def add_tombstone(session: Session, kind: str, owner: str, item_id: str, scope: 
     session.add(Tombstone(kind=kind, owner=owner, item_id=item_id, scope=scope))
 
 
-def commit_change(session: Session, conflict_description: str) -> None:
-    """Commit a change decisions depend on or, on a uniqueness clash, 409 and nothing applied."""
+# Columns that scope a uniqueness (per owner, per channel): the field at fault is the other one.
+SCOPE_COLUMNS = frozenset({"owner", "channel_id", "failover_group_id"})
+
+
+def integrity_problem(exc: IntegrityError) -> tuple[str, str, str]:
+    """(table, field, value) a refused write broke, read from either database's message: the unique column
+    outside its scope, or the reference that points nowhere; "" where the database does not say."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)  # psycopg: the constraint's own details
+    message = str(orig)
+    table = getattr(diag, "table_name", None) or ""
+    columns: list[str] = []
+    values: list[str] = []
+    if found := re.search(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)", message):  # SQLite
+        qualified = [c.split(".") for c in found.group(1).split(", ")]
+        table, columns = qualified[0][0], [c[-1] for c in qualified]
+    elif found := re.search(r"Key \(([^)]*)\)=\((.*)\)", getattr(diag, "message_detail", None) or message):
+        columns = [c.strip() for c in found.group(1).split(",")]  # PostgreSQL
+        values = [v.strip() for v in found.group(2).split(",")]
+    fields = [c for c in columns if c not in SCOPE_COLUMNS] or columns
+    field = fields[-1] if fields else ""
+    value = values[columns.index(field)] if field and len(values) == len(columns) else ""
+    return table, field, value
+
+
+def describe_clash(exc: IntegrityError, values: Mapping[str, object] | None = None) -> str:
+    """One sentence naming the field (and the value, from `values` or the database) a write clashed on."""
+    table, field, value = integrity_problem(exc)
+    value = str((values or {}).get(field) or value)
+    kind = table.removesuffix("s").replace("_", " ") or "item"
+    if "unique" in str(exc.orig).lower() or "duplicate" in str(exc.orig).lower():
+        scope = " on this channel" if table == "blackouts" else ""
+        taken = f"'{value}'" if value else "that value"
+        return (f"Field '{field}': another {kind}{scope} already uses {taken}." if field else
+                f"The change clashes with another {kind} (a value that must be unique is taken).")
+    return (f"Field '{field}' refers to an item that does not exist (it may have just been deleted)." if field
+            else "The change refers to an item that no longer exists (it may have just been deleted).")
+
+
+def commit_change(session: Session, conflict_description: str | None = None,
+                  values: Mapping[str, object] | None = None) -> None:
+    """Commit a change decisions depend on or, on a uniqueness clash, 409 and nothing applied.
+
+    Without a description the 409 names the field the database refused (and its value, from `values`)."""
     try:
         decisions_changed(session)
         session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         session.rollback()
-        raise conflict(conflict_description) from None
+        raise conflict(conflict_description or describe_clash(exc, values)) from None
+
+
+def flush_change(session: Session, values: Mapping[str, object] | None = None) -> None:
+    """Flush pending writes; a clash is a 409 naming the field, and the request's transaction is undone."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise conflict(describe_clash(exc, values)) from None
 
 
 def delete_unless_used(session: Session, row: Any, kind: str, ref: str) -> None:

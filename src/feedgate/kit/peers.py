@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import socket
+import stat
 import tempfile
 import threading
 from collections.abc import Callable
@@ -26,11 +27,23 @@ DATAGRAM_BYTES = 60_000  # below the default Unix datagram limits (net.core.wmem
 
 
 def runtime_dir(database_url: str) -> Path:
-    """The meeting place for this SQLite file: short (a socket path has at most 107 bytes) and private."""
+    """The meeting place for this SQLite file: short (a socket path has at most 107 bytes) and private.
+
+    Under $XDG_RUNTIME_DIR when set (a per-user directory), else the system temp directory with the user ID
+    in the name. Created 0700; one that exists must be a real directory, this user's, and 0700: another
+    local user who made it first could hold the engine lock (no failover would ever happen) or read the
+    heartbeat datagrams, so feedgate refuses to start rather than use it."""
     database = make_url(database_url).database or ""
     digest = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"feedgate-{digest}"
-    path.mkdir(mode=0o700, exist_ok=True)
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    path = Path(base) / f"feedgate-{os.getuid()}-{digest}"
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    found = os.lstat(path)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or stat.S_IMODE(found.st_mode) & 0o077:
+        raise RuntimeError(f"the runtime directory {path} is not a private directory of this user (owner uid "
+                           f"{found.st_uid}, mode {stat.S_IMODE(found.st_mode):o}); remove it, or set "
+                           "XDG_RUNTIME_DIR to a directory only you can write")
     return path
 
 

@@ -1,9 +1,12 @@
 """Blackout rules: an audience (or all viewers) and the alternate content they get."""
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience
+from feedgate.channels.models import Channel
 from feedgate.kit.errors import FeedgateError, bad_request
 from feedgate.kit.ids import new_id
 from feedgate.kit.lookup import find_by_ref
@@ -38,6 +41,18 @@ def list_rules(session: Session, owner: str, page: PageQuery) -> schemas.Rules:
                     lambda rows: [serialize_rule(r) for r in rows], schemas.Rules)
 
 
+def _own_channel(session: Session, owner: str, channel_id: str) -> bool:
+    # By system ID: playback looks the alternate channel up by it, and only among the owner's channels.
+    channel = session.get(Channel, channel_id)
+    return channel is not None and channel.owner == owner
+
+
+# Does this owner have the alternate content a rule names? By alternate_content_type. "slicer" is handed in
+# by the app (slicers belong to the failover domain, beside this one); assets live outside feedgate.
+ContentCheck = Callable[[Session, str, str], bool]
+CONTENT_CHECKS: dict[str, ContentCheck] = {"channel": _own_channel}
+
+
 def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
     if data.desc is not None:
         rule.desc = data.desc
@@ -60,6 +75,12 @@ def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
                                                Audience.owner == owner).id
             except FeedgateError:
                 raise bad_request(f"Field 'audience': audience '{data.audience}' does not exist.") from None
+    named = data.alternate_content_type is not None or data.alternate_content_id is not None
+    check = CONTENT_CHECKS.get(rule.alternate_content_type)
+    if named and check is not None and rule.alternate_content_id and \
+            not check(session, owner, rule.alternate_content_id):
+        raise bad_request(f"Field 'alternate_content_id': {rule.alternate_content_type} "
+                          f"'{rule.alternate_content_id}' does not exist in your account.")
     if rule.alternate_content_type == "slate" and rule.alternate_content_id:
         raise bad_request("Field 'alternate_content_id' must be empty when alternate_content_type is slate.")
     if rule.alternate_content_type != "slate" and not rule.alternate_content_id:

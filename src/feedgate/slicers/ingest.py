@@ -40,10 +40,11 @@ from feedgate.failover.policy import HEALTHY, OFFLINE, GroupView, MemberView, br
 from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registry
 from feedgate.kit.bulk import MAX_PARAMS, rows_table
 from feedgate.kit.db import Database
-from feedgate.kit.errors import FeedgateError, conflict
+from feedgate.kit.errors import FeedgateError, bad_request, conflict
 from feedgate.kit.ids import new_id
 from feedgate.kit.lag import Stalls
 from feedgate.kit.metrics import HEARTBEAT_FLUSH, HEARTBEATS, HEARTBEATS_FLUSHED, HEARTBEATS_PENDING
+from feedgate.kit.outbound import literal_refusal
 from feedgate.kit.peers import Peers, runtime_dir
 from feedgate.kit.time import clock_ms, now_ms
 from feedgate.kit.versions import fleet_changed
@@ -120,6 +121,8 @@ class Ingest:
         self._threads: list[threading.Thread] = []
         self.feed = feed or FeedClock()
         self.loop_lag: Callable[[], int] = lambda: 0  # this process's event-loop lag, told to the others
+        self.allow_private, self.max_sources = False, 1000  # the runtime sets them from the settings
+        self._sources: dict[str, set[str]] = {}  # owner -> slicer IDs that announced a playlist URL here
         self._unsent: dict[str, str | None] = {}  # beats not yet announced to the others: key -> breach
         self._notify: psycopg.Connection[Any] | None = None  # PostgreSQL: the feed's sending connection
         # Processes sharing a SQLite file hear each other's flushed beats by datagram (PostgreSQL: NOTIFY).
@@ -142,6 +145,8 @@ class Ingest:
         member = fleet.members.get(key) if key is not None else None
         joins = group_id is not None and (member is None or member.group_id != group_id)
         new_url = hls_url is not None and hls_url != fleet.hls_urls.get(key or "", "")
+        if new_url and hls_url:
+            self._check_source(owner, slicer_id, hls_url)
         if key is None or joins or new_url:
             admitted = self._admit(owner, slicer_id, key, member, group_id if joins else None, hostname,
                                    hls_url if new_url or key is None else None)
@@ -165,6 +170,18 @@ class Ingest:
         elif member is not None:
             members = [MemberView(key=key, name=member.name, enabled=member.enabled)]
         return answer(group, key, members)
+
+    def _check_source(self, owner: str, slicer_id: str, url: str) -> None:
+        """A playlist URL is fetched about once a second by the leader: refuse what it may never fetch, and
+        more than `max_sources` URLs per user (counted as announced to this process)."""
+        why = literal_refusal(url, self.allow_private)
+        if why is not None:
+            raise bad_request(f"Field 'hls_url': {why}.")
+        mine = self._sources.setdefault(owner, set())
+        if slicer_id not in mine and len(mine) >= self.max_sources:
+            raise conflict(f"Field 'hls_url': you have {len(mine)} slicers with a playlist URL, the most one user "
+                           f"may have ({self.max_sources}, FEEDGATE_MAX_SOURCES_PER_USER).")
+        mine.add(slicer_id)
 
     def _admit(self, owner: str, slicer_id: str, key: str | None, member: Any, group_id: str | None,
                hostname: str, hls_url: str | None) -> tuple[str, Any] | None:

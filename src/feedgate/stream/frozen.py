@@ -25,7 +25,6 @@ from feedgate.stream.upstream import Upstream
 
 log = logging.getLogger("feedgate.stream")
 STALE_TARGETS = 3
-CONCURRENT = 50
 
 
 class FrozenWatch:
@@ -40,7 +39,6 @@ class FrozenWatch:
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._observed: dict[str, dict[str, float]] = {}  # key -> what is stored as its observed signals
-        self._limit = asyncio.Semaphore(CONCURRENT)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="frozen-watch")
@@ -75,8 +73,7 @@ class FrozenWatch:
             del self._observed[key]
 
     async def _check(self, key: str, url: str) -> dict[str, float]:
-        async with self._limit:
-            await self.upstream.media(url, 0)
+        await self.upstream.media(url, 0)  # bounded per origin by the outbound policy, not fleet-wide
         stale = self.upstream.stale_ms(self.upstream.rendition_url(url, 0))
         if stale is None or stale[0] < STALE_TARGETS * stale[1]:
             return {}

@@ -57,8 +57,16 @@ class Media:
         return self.sequence + len(self.segments)
 
 
+UNSAFE_IN_QUOTES = str.maketrans("", "", '"\r\n')
+UNQUOTED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_x")
+
+
 def _attr(name: str, value: object, quoted: bool = False) -> str:
-    return f'{name}="{value}"' if quoted else f"{name}={value}"
+    """One attribute, whatever the source sent: a quoted-string loses the quote and line breaks that would
+    end it (HLS allows neither inside), an unquoted value keeps only the characters such values use."""
+    if quoted:
+        return f'{name}="{str(value).translate(UNSAFE_IN_QUOTES)}"'
+    return f"{name}={''.join(c for c in str(value) if c in UNQUOTED)}"
 
 
 def _key_line(key: Key | None, base: str) -> str:

@@ -8,6 +8,12 @@ costs its own viewers a little freshness and nobody else anything. The last good
 fetch fails (the segments it lists usually still exist at the origin or CDN).
 
 The entry also records when a live playlist last advanced: `playlist_stale_ms` reads it.
+
+Fetches go through the outbound policy (`kit/outbound.py`): a 2 s deadline for the whole fetch, the
+2 MiB cap, the address guard on every hop, and slots per origin (scheme, host and port), so the slow
+sources of one origin wait for each other and never for a fetch slot another origin needs. Parsing runs
+in a worker thread and refuses playlists over MAX_SEGMENTS segments, so a huge playlist costs its own
+source a parse error, not the event loop a freeze.
 """
 
 import asyncio
@@ -17,11 +23,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from importlib import resources
-
-import httpx
+from urllib.parse import urlsplit
 
 from feedgate import __version__
 from feedgate.kit.metrics import RENDITION_MISMATCHES, UPSTREAM_FETCHES
+from feedgate.kit.outbound import Outbound
 from feedgate.kit.time import clock_ms, now_ms
 from feedgate.stream.playlists import Ladder, Media, parse
 
@@ -31,16 +37,32 @@ SHIPPED_SLATE = "/stream/slate/index.m3u8"  # served by feedgate itself, from th
 WAIT_S = 0.5
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ENTRIES = 20_000
+MAX_SEGMENTS = 10_000  # a 2-hour VOD at 1 s segments is 7,200; a live window is a few dozen
+PER_ORIGIN = 32
+COMPLAIN_EVERY_S = 60.0
 
 
 def slate_file(name: str) -> bytes | None:
-    """A file of the slate feedgate ships (two renditions of a still picture, ten seconds, silent)."""
-    if "/" in name or name.startswith("."):
+    """A file of the slate feedgate ships (two renditions of a still picture, ten seconds, silent); None for
+    any other name (a path, a NUL, a name too long for the file system: not found, never a 500)."""
+    if not name or len(name) > 64 or "/" in name or "\x00" in name or name.startswith("."):
         return None
     try:
         return (resources.files("feedgate.stream") / "slate" / name).read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
+    except (OSError, ValueError):
         return None
+
+
+def parse_capped(text: str, url: str) -> Ladder | Media:
+    """`parse`, refusing a playlist with more than MAX_SEGMENTS segments before the work starts."""
+    if text.count("#EXTINF") > MAX_SEGMENTS:
+        raise ValueError(f"playlist with more than {MAX_SEGMENTS} segments")
+    return parse(text, url)
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
 
 
 @dataclass
@@ -64,17 +86,17 @@ def max_age_ms(value: Ladder | Media | None) -> int:
 
 
 class Upstream:
-    def __init__(self, timeout_s: float = 2.0) -> None:
+    def __init__(self, timeout_s: float = 2.0, allow_private: bool = False) -> None:
         self.timeout_s = timeout_s
+        self.allow_private = allow_private
         self.entries: OrderedDict[str, Entry] = OrderedDict()
-        self.client: httpx.AsyncClient | None = None
+        self.client: Outbound | None = None
         self._mismatched: set[str] = set()
         self._complained: dict[str, float] = {}
 
     async def start(self) -> None:
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=min(1.0, self.timeout_s)),
-                                        headers={"User-Agent": f"feedgate/{__version__}"}, follow_redirects=True,
-                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.client = Outbound(self.timeout_s, MAX_BYTES, PER_ORIGIN, self.allow_private,
+                               headers={"User-Agent": f"feedgate/{__version__}"})
 
     async def stop(self) -> None:
         for entry in self.entries.values():
@@ -134,7 +156,7 @@ class Upstream:
     async def _fetch(self, entry: Entry) -> None:
         try:
             text = await self._read(entry.url)
-            value = parse(text, entry.url)
+            value = await asyncio.to_thread(parse_capped, text, entry.url)
             if isinstance(value, Media) and not value.ended:
                 value = self._timed(entry, value)
                 if value.end_sequence != entry.end_sequence:
@@ -144,8 +166,8 @@ class Upstream:
         except Exception as exc:  # any failure of a source is its own: logged, counted, the copy kept
             entry.failed = True
             UPSTREAM_FETCHES.labels("error").inc()
-            if time.monotonic() - self._complained.get(entry.url, -60.0) >= 60:
-                self._complained[entry.url] = time.monotonic()
+            if time.monotonic() - self._complained.get(entry.url, -COMPLAIN_EVERY_S) >= COMPLAIN_EVERY_S:
+                self._complain(entry.url)
                 log.warning("source playlist %s could not be fetched: %s", entry.url, str(exc) or type(exc).__name__)
         finally:
             entry.fetched_ms = clock_ms()
@@ -158,14 +180,21 @@ class Upstream:
                 raise FileNotFoundError(url)
             return data.decode()
         assert self.client is not None
-        async with self.client.stream("GET", url) as response:
-            response.raise_for_status()
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise ValueError(f"playlist larger than {MAX_BYTES} bytes")
-        return body.decode("utf-8", errors="replace")
+        outcome = await self.client.request(origin(url), "GET", url)
+        if outcome.status is None:
+            raise OSError(outcome.error)
+        if not 200 <= outcome.status < 300:
+            raise OSError(f"HTTP {outcome.status}")
+        return outcome.body.decode("utf-8", errors="replace")
+
+    def _complain(self, url: str) -> None:
+        """Remember when `url` was last logged; entries older than the interval go (the map stays small)."""
+        now = time.monotonic()
+        if len(self._complained) >= MAX_ENTRIES:
+            self._complained = {u: t for u, t in self._complained.items() if now - t < COMPLAIN_EVERY_S}
+            if len(self._complained) >= MAX_ENTRIES:  # all fresh: forget them (a few lines repeat, at worst)
+                self._complained = {}
+        self._complained[url] = now
 
     @staticmethod
     def _timed(entry: Entry, media: Media) -> Media:

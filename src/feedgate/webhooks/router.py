@@ -14,7 +14,8 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=PlainRoute
 @router.post("", status_code=201, summary="Add a webhook (its secret is shown in this answer only)")
 def create_webhook(data: WebhookCreate, owner: Owner, session: SessionDep,
                    settings: SettingsDep) -> schemas.WebhookWithSecret:
-    return service.with_secret(service.create_webhook(session, owner, data, settings.webhook_allow_private))
+    return service.with_secret(service.create_webhook(session, owner, data, settings.allow_private_urls,
+                                                      settings.max_webhooks_per_user))
 
 
 @router.get("", summary="Get your webhooks")
@@ -30,7 +31,7 @@ def get_webhook(webhook_id: str, owner: Owner, session: SessionDep) -> schemas.W
 @router.patch("/{webhook_id}", summary="Update a webhook")
 def update_webhook(webhook_id: str, data: WebhookUpdate, owner: Owner, session: SessionDep,
                    settings: SettingsDep) -> schemas.Webhook:
-    hook = service.update_webhook(session, owner, webhook_id, data, settings.webhook_allow_private)
+    hook = service.update_webhook(session, owner, webhook_id, data, settings.allow_private_urls)
     return service.serialize_webhook(hook)
 
 

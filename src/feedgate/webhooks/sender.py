@@ -2,9 +2,11 @@
 
 A pass claims due deliveries and, in the same transaction, moves their next attempt past the send's
 timeout (so a restart in the middle re-sends at most once, later: receivers de-duplicate on the
-delivery ID). Sends run concurrently on their own event loop, at most PER_WEBHOOK at a time for one
-receiver, each with a 5 s timeout: a slow or dead receiver delays nobody else, and neither the engine
-nor the API wait for any of it. Any 2xx is delivered; anything else is tried again after 1 s, 2 s,
+delivery ID). Sends run concurrently on their own event loop under the outbound policy
+(`kit/outbound.py`): a total deadline of 5 s, the answer read up to 64 KiB and discarded, at most
+PER_TENANT sends at a time for one user and PER_WEBHOOK for one receiver, any failure recorded on the
+delivery. A slow, huge or broken receiver delays nobody else, and neither the engine nor the API wait
+for any of it. Any 2xx is delivered; anything else is tried again after 1 s, 2 s,
 4 s … (capped at an hour, with jitter) until 24 h have passed, then marked failed.
 """
 
@@ -16,18 +18,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy import delete, select
 
 from feedgate import __version__
 from feedgate.auth.signing import webhook_signature
 from feedgate.kit.db import Database
+from feedgate.kit.outbound import Outbound
 from feedgate.kit.time import now_ms
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 log = logging.getLogger("feedgate.webhooks")
 TIMEOUT_S = 5.0
 PER_WEBHOOK = 4
+PER_TENANT = 16
+ANSWER_BYTES = 64 * 1024
 BATCH = 100
 GIVE_UP_MS = 24 * 3600 * 1000
 POLL_S = 0.2
@@ -45,6 +49,7 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
 class Claimed:
     id: str
     webhook_id: str
+    owner: str
     event: str
     url: str
     secret: str
@@ -52,9 +57,10 @@ class Claimed:
 
 
 class WebhookSender:
-    def __init__(self, db: Database, is_leader: Callable[[], bool]) -> None:
+    def __init__(self, db: Database, is_leader: Callable[[], bool], allow_private: bool = False) -> None:
         self.db = db
         self.is_leader = is_leader
+        self.allow_private = allow_private
         self.rng = random.Random()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), name="webhooks", daemon=True)
@@ -70,7 +76,8 @@ class WebhookSender:
 
     async def _run(self) -> None:
         headers = {"User-Agent": f"feedgate/{__version__} (webhooks)", "Content-Type": "application/json"}
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, headers=headers, follow_redirects=False) as client:
+        client = Outbound(TIMEOUT_S, ANSWER_BYTES, PER_TENANT, self.allow_private, headers, keep_body=False)
+        try:
             tasks: set[asyncio.Task[None]] = set()
             next_prune = 0.0
             while not self._stop.is_set():
@@ -88,6 +95,8 @@ class WebhookSender:
                 await asyncio.sleep(POLL_S)
             if tasks:
                 await asyncio.wait(tasks, timeout=TIMEOUT_S)
+        finally:
+            await client.aclose()
 
     def prune(self, now: int | None = None) -> int:
         """Forget finished deliveries older than a week (the table would otherwise grow for ever)."""
@@ -105,38 +114,37 @@ class WebhookSender:
         if due is None:
             return []
         with self.db.sessions() as session, session.begin():
-            stmt = (select(WebhookDelivery, Webhook.url, Webhook.secret)
+            stmt = (select(WebhookDelivery, Webhook.url, Webhook.secret, Webhook.owner)
                     .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
                     .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_ms <= now)
                     .order_by(WebhookDelivery.next_attempt_ms).limit(BATCH))
             if self.db.is_postgres:
                 stmt = stmt.with_for_update(of=WebhookDelivery, skip_locked=True)
             claimed = []
-            for delivery, url, secret in session.execute(stmt):
+            for delivery, url, secret, owner in session.execute(stmt):
                 if delivery.id in self._in_flight:
                     continue
                 delivery.attempts += 1
                 # Marked before it is sent: a crash mid-send retries once, after the timeout.
                 delivery.next_attempt_ms = now + int(TIMEOUT_S * 1000) + backoff_ms(delivery.attempts, self.rng)
-                claimed.append(Claimed(delivery.id, delivery.webhook_id, delivery.event, url, secret,
+                claimed.append(Claimed(delivery.id, delivery.webhook_id, owner, delivery.event, url, secret,
                                        delivery.body.encode()))
                 self._in_flight.add(delivery.id)
         return claimed
 
-    async def _send(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
+    async def _send(self, client: Outbound, claimed: Claimed) -> None:
         limit = self._limits.setdefault(claimed.webhook_id, asyncio.Semaphore(PER_WEBHOOK))
         status: int | None = None
         error = ""
-        async with limit:
-            headers = {"Feedgate-Signature": webhook_signature(claimed.secret, claimed.body, int(time.time())),
-                       "Feedgate-Delivery": claimed.id, "Feedgate-Event": claimed.event}
-            try:
-                response = await client.post(claimed.url, content=claimed.body, headers=headers)
-                status = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{exc.__class__.__name__}: {exc}"[:500]
         try:
+            async with limit:
+                headers = {"Feedgate-Signature": webhook_signature(claimed.secret, claimed.body, int(time.time())),
+                           "Feedgate-Delivery": claimed.id, "Feedgate-Event": claimed.event}
+                outcome = await client.request(claimed.owner, "POST", claimed.url, claimed.body, headers)
+                status, error = outcome.status, outcome.error
             await asyncio.to_thread(self._record, claimed, status, error)
+        except Exception as exc:  # recording failed (the database is away): the claim retries after its timeout
+            log.warning("webhook delivery %s not recorded (%s)", claimed.id, exc.__class__.__name__)
         finally:
             self._in_flight.discard(claimed.id)
 

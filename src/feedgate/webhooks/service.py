@@ -1,17 +1,14 @@
 """Webhooks: where an operator's alerts go. Tenant-scoped like every resource; the secret is shown on
 creation and on rotation only."""
 
-import ipaddress
 import secrets
-import socket
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from feedgate.failover.service import get_group
-from feedgate.kit.errors import FeedgateError, bad_request, not_found
+from feedgate.kit.errors import FeedgateError, bad_request, conflict, not_found
+from feedgate.kit.outbound import check_address
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms, utcnow
 from feedgate.webhooks import schemas
@@ -20,36 +17,6 @@ from feedgate.webhooks.outbox import delivery
 from feedgate.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 API = "/api/v4/webhooks"
-_RESOLVER = ThreadPoolExecutor(4, thread_name_prefix="webhook-dns")
-METADATA = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
-            ipaddress.ip_network("fd00:ec2::254/128"))
-
-
-def check_url(url: str, allow_private: bool) -> None:
-    """http(s) only; never a link-local or cloud-metadata address, nor loopback or private ranges unless
-    FEEDGATE_WEBHOOK_ALLOW_PRIVATE=1 (a receiver on the operator's own network)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise bad_request(f"Field 'url' must be an http:// or https:// URL with a host, not '{url[:200]}'.")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        # Bounded: a resolver that does not answer must not hold a worker thread for long.
-        infos = _RESOLVER.submit(socket.getaddrinfo, parts.hostname, port, proto=socket.IPPROTO_TCP).result(2.0)
-    except (OSError, ValueError, TimeoutError) as exc:
-        raise bad_request(f"Field 'url': host '{parts.hostname}' cannot be resolved "
-                          f"({exc or 'no answer in 2 s'}).") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if allow_private:
-            continue
-        if any(address in network for network in METADATA):
-            raise bad_request(f"Field 'url' resolves to {address}, a link-local or cloud-metadata address.")
-        if address.is_loopback or address.is_private or address.is_unspecified or address.is_reserved \
-                or address.is_multicast:
-            raise bad_request(f"Field 'url' resolves to {address}, a loopback or private address; set "
-                              "FEEDGATE_WEBHOOK_ALLOW_PRIVATE=1 to allow receivers on your own network.")
-
-
 def serialize_webhook(hook: Webhook) -> schemas.Webhook:
     return schemas.Webhook(at_id=f"{API}/{hook.id}", id=hook.id, owner=hook.owner, url=hook.url,
                            description=hook.description, events=hook.events, failover_group_ids=hook.failover_group_ids,
@@ -105,8 +72,12 @@ def _check_groups(session: Session, owner: str, group_ids: list[str]) -> list[st
     return list(dict.fromkeys(group_ids))
 
 
-def create_webhook(session: Session, owner: str, data: WebhookCreate, allow_private: bool) -> Webhook:
-    check_url(data.url, allow_private)
+def create_webhook(session: Session, owner: str, data: WebhookCreate, allow_private: bool, most: int) -> Webhook:
+    held = session.scalar(select(func.count()).select_from(Webhook).where(Webhook.owner == owner)) or 0
+    if held >= most:
+        raise conflict(f"You have {held} webhooks, the most one user may have ({most}, "
+                       "FEEDGATE_MAX_WEBHOOKS_PER_USER); delete one first.")
+    check_address(data.url, allow_private)
     hook = Webhook(id=secrets.token_hex(16), owner=owner, url=data.url, description=data.description,
                    events=list(dict.fromkeys(data.events)),
                    failover_group_ids=_check_groups(session, owner, data.failover_group_ids),
@@ -121,7 +92,7 @@ def update_webhook(session: Session, owner: str, webhook_id: str, data: WebhookU
     hook = get_webhook(session, owner, webhook_id)
     before = serialize_webhook(hook)
     if data.url is not None:
-        check_url(data.url, allow_private)
+        check_address(data.url, allow_private)
         hook.url = data.url
     if data.description is not None:
         hook.description = data.description
