@@ -4,12 +4,13 @@ request ID that is also in the log, and a keep-alive connection that stays usabl
 A `requests.Session` is the client the vendor's samples use: one pooled connection, reused."""
 
 import re
+from pathlib import Path
 
 import requests
 from sqlalchemy import text
 
 from feedgate.auth.signing import signed_params
-from tests.support import Api, Backend
+from tests.support import Api, Backend, started_backend
 
 
 def session_for(api: Api) -> tuple[requests.Session, str]:
@@ -62,14 +63,19 @@ def assert_error_like(r: requests.Response, status: int, mention: str) -> None:
 
 
 def test_an_unexpected_failure_is_a_json_500_with_a_request_id_in_the_log_and_the_connection_lives(
-        backend: Backend) -> None:
+        tmp_path: Path) -> None:
+    with started_backend("sqlite", f"sqlite:///{tmp_path / 'damaged.db'}") as backend:  # its own: it is damaged
+        answers_500_and_lives(backend)
+
+
+def answers_500_and_lives(backend: Backend) -> None:
     api = backend.new_user("broken-row")
     http, base = session_for(api)
-    audience = api.post("/audiences", {"desc": "fine", "country_codes": ["US"]}).json()
+    hook = api.post("/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]}).json()
     # A row damaged outside the API (a hand edit, a bad restore): a list column that holds a number.
     with backend.db.sessions() as session, session.begin():
-        session.execute(text("UPDATE audiences SET country_codes = '123' WHERE id = :id"), {"id": audience["id"]})
-    r = call(http, base, api, "GET", f"/audiences/{audience['id']}")
+        session.execute(text("UPDATE webhooks SET events = '123' WHERE id = :id"), {"id": hook["id"]})
+    r = call(http, base, api, "GET", f"/webhooks/{hook['id']}")
     assert r.status_code == 500, r.text
     body = r.json()
     assert body["@type"] == "Error" and body["status"] == 500
@@ -81,4 +87,4 @@ def test_an_unexpected_failure_is_a_json_500_with_a_request_id_in_the_log_and_th
     again = call(http, base, api, "GET", "/channels")
     assert again.status_code == 200
     log = backend.server.log()
-    assert request_id in log and f"/api/v4/audiences/{audience['id']}" in log
+    assert request_id in log and f"/api/v4/webhooks/{hook['id']}" in log

@@ -167,6 +167,7 @@ class TestBlackouts:
         other = api.make_channel("Other")
         assert api.put(f"/failover-groups/{g2['id']}/channels",
                        {"channels_ids_to_add": [other["id"]]}).status_code == 204
+        assert api.heartbeat("enc-b").status_code == 200  # a rule's alternate slicer must exist (registered)
         rules = []
         for desc, audience, content in (
             ("de", {"country_codes": ["DE"]}, {"alternate_content_type": "slicer", "alternate_content_id": "enc-b"}),
