@@ -6,10 +6,9 @@ cases run against a real server."""
 
 import asyncio
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from feedgate.auth.tokens import token_query
 from feedgate.stream.playlists import Media, parse
 from feedgate.stream.upstream import MAX_SEGMENTS, Upstream
-from tests.support import Backend, assert_error, free_port, started_backend
+from tests.support import Backend, assert_error, free_port, serve_http, started_backend
 
 
 def live_playlist(segments: int = 5, sequence: int = 1) -> str:
@@ -65,9 +64,7 @@ class Sources:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, _ = serve_http(Handler, self.port)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

@@ -434,6 +434,17 @@ def sign_in(page: Any, api: Api, key: str | None = None) -> Any:
     return page
 
 
+def serve_http(handler: type, port: int | None = None) -> tuple[Any, int]:
+    """A threaded HTTP server on loopback for `handler` (a BaseHTTPRequestHandler): (server, port)."""
+    from http.server import ThreadingHTTPServer
+
+    port = port or free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, port
+
+
 def console_login(web: httpx.Client, user_id: str, api_key: str) -> httpx.Response:
     """Sign in to the console as a browser does: the form (its CSRF token and cookie), then the post."""
     form = web.get("/console/login")

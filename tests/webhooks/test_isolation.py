@@ -5,10 +5,9 @@ guard refuses non-global and metadata addresses; each user has a bounded number 
 Every case runs on loopback against real receivers (threads serving HTTP) and a real server."""
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy import text
 
 from feedgate.kit.ids import new_id
 from feedgate.webhooks.models import Webhook
-from tests.support import Api, Backend, assert_error, free_port, started_backend, wait_for
+from tests.support import Api, Backend, assert_error, free_port, serve_http, started_backend, wait_for
 
 ALLOW = {"FEEDGATE_ALLOW_PRIVATE_URLS": "1", "FEEDGATE_MAX_WEBHOOKS_PER_USER": "30"}
 GUARDED = {"FEEDGATE_ALLOW_PRIVATE_URLS": "0"}
@@ -65,9 +64,7 @@ class Receivers:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, _ = serve_http(Handler, self.port)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

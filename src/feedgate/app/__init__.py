@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from feedgate import __version__
-from feedgate.app.errors import LastResort, error_response, install_error_handlers
-from feedgate.app.middleware import BodyLimit, HttpManners, JsonBodies, SafeHeaders
+from feedgate.app.errors import error_response, install_error_handlers
+from feedgate.app.middleware import BodyLimit, HttpManners, JsonBodies, Outermost
 from feedgate.app.openapi import install_openapi
 from feedgate.app.runtime import Runtime, build_runtime
 from feedgate.audiences.router import router as audiences_router
@@ -85,8 +85,7 @@ def _middleware(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(BodyLimit)
     app.add_middleware(HotRoutes, routes=hot_playlists(runtime.signatures, runtime.stream))
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(SafeHeaders)
-    app.add_middleware(LastResort)
+    app.add_middleware(Outermost)
 
 
 async def settled(request: Request) -> None:

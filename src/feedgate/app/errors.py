@@ -1,15 +1,12 @@
 """How every 4xx/5xx is rendered: the one error body, whichever layer found the problem."""
 
 import logging
-import secrets
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedgate.app.middleware import allowed_methods
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, database_trouble, database_unavailable
@@ -78,42 +75,6 @@ async def _integrity(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IntegrityError)
     log.info("refused write on %s %s: %s", request.method, request.url.path, database_trouble(exc))
     return error_response(conflict(describe_clash(exc)))
-
-
-class LastResort:
-    """Any other exception: a JSON 500 with a request ID that the log has too, and the connection kept.
-
-    Starlette's own last handler answers and then re-raises, and uvicorn then drops the keep-alive
-    connection without `Connection: close`: a pooled client saw ECONNRESET on its next request. Here the
-    exception ends with the answer. Outermost, so a failure in any middleware is caught as well."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception:
-            request_id = secrets.token_hex(8)
-            log.exception("unhandled error, request ID %s, on %s %s", request_id, scope.get("method"),
-                          scope.get("path"))
-            if started:  # half an answer is out: only closing the connection can tell the client
-                raise
-            error = FeedgateError(500, f"The server failed to handle the request; it was logged with request "
-                                       f"ID {request_id}.")
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())]})
-            await send({"type": "http.response.body", "body": orjson.dumps({**error.body(), "request_id": request_id})})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,9 +3,12 @@
 Pure ASGI (cheaper than Starlette's BaseHTTPMiddleware); the hot routes (`kit.hotpath`) sit among them.
 """
 
+import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -117,14 +120,21 @@ class HttpManners:
         await self.app(scope, receive, send)
 
 
+log = logging.getLogger("feedgate")
 CONSOLE_HEADERS = [(b"content-security-policy", b"frame-ancestors 'none'"), (b"x-frame-options", b"DENY"),
                    (b"cache-control", b"no-store"), (b"referrer-policy", b"same-origin")]
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
-class SafeHeaders:
-    """`nosniff` on every answer; on the console's pages also never framed (clickjacking) and never cached
-    (an operator's view of the fleet stays out of shared caches and the back button)."""
+class Outermost:
+    """What every answer carries and what every failure becomes, in one layer (one `send` wrapper per request):
+
+    - `nosniff` on every answer; on the console's pages also never framed (clickjacking) and never cached
+      (an operator's view of the fleet stays out of shared caches and the back button);
+    - any exception no handler took: a JSON 500 with a request ID that the log has too, and the connection
+      kept. Starlette's own last handler answers and then re-raises, and uvicorn then drops the keep-alive
+      connection without `Connection: close`: a pooled client saw ECONNRESET on its next request. Here the
+      exception ends with the answer."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -134,11 +144,27 @@ class SafeHeaders:
             await self.app(scope, receive, send)
             return
         extra = [NOSNIFF, *CONSOLE_HEADERS] if scope["path"].startswith("/console") else [NOSNIFF]
+        started = False
 
-        async def with_headers(message: Message) -> None:
+        async def answer(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, answer)
+        except Exception:
+            request_id = secrets.token_hex(8)
+            log.exception("unhandled error, request ID %s, on %s %s", request_id, scope.get("method"),
+                          scope.get("path"))
+            if started:  # half an answer is out: only closing the connection can tell the client
+                raise
+            error = FeedgateError(500, f"The server failed to handle the request; it was logged with request "
+                                       f"ID {request_id}.")
+            await answer({"type": "http.response.start", "status": 500,
+                          "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())]})
+            body = orjson.dumps({**error.body(), "request_id": request_id})
+            await answer({"type": "http.response.body", "body": body})

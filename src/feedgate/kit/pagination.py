@@ -124,21 +124,16 @@ def paginate_or_all(session: Session, stmt: Select[Any], query: PageQuery, liste
     if not query.everything:
         return paginate(session, stmt, query, listed, render, shape)
     order, column = listed.ordering(query)
-    since = query.since()
-    if since is not None and query.after is not None and listed.updated_column is not None:
-        stmt = stmt.where(listed.updated_column > since)
-    return _everything(session, stmt, query, listed, render, order, column)
+    return _everything(session, _recent(stmt, query, listed), query, listed, render, order, column)
 
 
 def paginate(session: Session, stmt: Select[Any], query: PageQuery, listed: Listed,
              render: Callable[[Sequence[Any]], Sequence[Shape]], shape: type[C]) -> C:
     """Run `stmt` (a select of one entity) one page at a time; `render` turns a page of rows into items."""
     order, column = listed.ordering(query)
-    since = query.since()
-    if since is not None and query.after is not None and listed.updated_column is not None:
-        stmt = stmt.where(listed.updated_column > since)
+    stmt = _recent(stmt, query, listed)
     live_total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    tombs = _tombstones(listed, query, since)
+    tombs = _tombstones(listed, query, query.since())
     tomb_total = 0
     if tombs is not None:
         tomb_total = session.scalar(select(func.count()).select_from(tombs.subquery())) or 0
@@ -156,6 +151,14 @@ def paginate(session: Session, stmt: Select[Any], query: PageQuery, listed: List
                                         id=tomb.item_id))
     return shape(at_id=listed.path, items=items, total_items=live_total + tomb_total,
                  links=_links(listed.path, query, live_total + tomb_total))
+
+
+def _recent(stmt: Select[Any], query: PageQuery, listed: Listed) -> Select[Any]:
+    """Only the items updated after `after` (clamped to the last ten minutes), when it is given."""
+    since = query.since()
+    if since is not None and query.after is not None and listed.updated_column is not None:
+        return stmt.where(listed.updated_column > since)
+    return stmt
 
 
 def _tombstones(listed: Listed, query: PageQuery, since: datetime | None) -> Select[Any] | None:
