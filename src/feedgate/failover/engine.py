@@ -318,6 +318,9 @@ class FailoverEngine:
                 group = fleet.groups.get(group_id)
                 if group is None:
                     continue
+                if group.active is None and any(not m.written for k in group.members
+                                                if (m := fleet.members.get(k)) is not None):
+                    continue  # its first pick waits for the join being written (which wakes it): order decides
                 view = group_view(group, fleet, self.health, lag, self._held(group_id))
                 if not view.hold_silence and self._overdue(view, now) and self._maybe_open(now, lag, group_id):
                     view = group_view(group, fleet, self.health, lag, True)
