@@ -122,6 +122,7 @@ class ServerProcess:
                 if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
                     return self
             time.sleep(0.1)
+        self.kill()  # a server that never answered must not outlive the test and load the ones after it
         raise RuntimeError(f"feedgate serve did not answer:\n{self.log()}")
 
     def log(self) -> str:
