@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(10.0, gt=0)
     body_timeout_s: float = Field(30.0, gt=0)
     keep_alive_s: float = Field(5.0, gt=0)
+    # A stop (SIGTERM, SIGINT) waits at most this long for requests in flight before it closes them; the engine
+    # stops judging at once, before the listener closes (docs/operations.md).
+    shutdown_s: float = Field(10.0, gt=0, le=300)
     # Console sign-in: session lifetime in hours; Secure cookies even behind a TLS-terminating proxy.
     console_session_h: float = Field(8.0, gt=0, le=24 * 30)
     console_secure_cookie: bool = False

@@ -6,7 +6,11 @@ import this module, they read the one part they need through an accessor in thei
 """
 
 import logging
-from dataclasses import dataclass
+import signal
+import threading
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
 
 import anyio.to_thread
 
@@ -88,6 +92,35 @@ class Runtime:
     console: ConsoleParts
     channel_sources: SourcesOf
     loop_lag: LoopLag
+    stopping: bool = field(default=False, init=False)
+
+    def quiesce(self) -> None:
+        """The first step of a stop, taken when the signal arrives, before the listener closes: the engine
+        judges nothing more (on PostgreSQL another instance takes over), and live streams end so they do not
+        hold the shutdown. Heartbeats are still taken until the listener closes; a restart is no failover."""
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping: the engine judges nothing more; requests in flight get %g s", self.settings.shutdown_s)
+        if self.engine is not None:
+            self.engine.halt()
+        self.feed.close()
+
+    def _chain_signals(self) -> None:
+        """Run `quiesce` on SIGTERM and SIGINT, then the server's own handler (which closes the listener)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+
+            def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+                self.quiesce()
+                if callable(previous):
+                    previous(signum, frame)
+                elif previous == signal.SIG_DFL:
+                    raise KeyboardInterrupt
+
+            signal.signal(sig, handler)
 
     async def start(self) -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.threads
@@ -102,10 +135,12 @@ class Runtime:
             self.engine.start()
         if self.sender is not None:
             self.sender.start()
+        self._chain_signals()
         log.info("feedgate %s on %s (engine %s)", __version__,
                  self.db.engine.url.render_as_string(hide_password=True), "on" if self.engine else "off")
 
     async def stop(self) -> None:
+        self.quiesce()
         if self.sender is not None:
             self.sender.stop()
         if self.engine is not None:

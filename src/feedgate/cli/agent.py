@@ -21,6 +21,7 @@ from feedgate.cli.output import client, console, emit_json, err, events_table, f
 from feedgate.cli.rehearsal import COMMANDS, Rehearsal
 from feedgate.cli.video import Origin, start_encoders
 from feedgate.client import FeedgateClient
+from feedgate.kit.errors import FeedgateError
 
 
 @friendly
@@ -32,24 +33,63 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
                                                     help="The slicer's HLS multivariant playlist (viewers are "
                                                          "served from it: /channel/{id}.m3u8)."),
                  count: int = typer.Option(0, "--count", help="Stop after N heartbeats (0: until Ctrl-C).")) -> None:
-    """Heartbeat for one slicer, with signals from --probe or synthetic ones (all clear)."""
+    """Heartbeat for one slicer, with signals from --probe or synthetic ones (all clear).
+
+    A server that cannot be reached, or answers 429 or 5xx (a restart, an upgrade), is retried with a short
+    backoff that never exceeds the heartbeat interval: the agent keeps beating through it and never exits on
+    it. Other 4xx (bad credentials, a group that does not exist) are not transient: one line, exit 1."""
     last_ok = int(time.time() * 1000)
     sent = 0
+    interval = interval_ms
     with client() as c:
-        try:
-            while count == 0 or sent < count:
-                signals: dict[str, float] = {}
-                if probe:
-                    signals, ok = probe_signals(probe, last_ok)
-                    if ok:
-                        last_ok = int(time.time() * 1000)
+        retry = Backoff()
+        while count == 0 or sent < count:
+            signals: dict[str, float] = {}
+            if probe:
+                signals, ok = probe_signals(probe, last_ok)
+                if ok:
+                    last_ok = int(time.time() * 1000)
+            try:
                 answer = c.heartbeat(slicer_id, hostname, group, signals, hls_url=hls_url)
-                sent += 1
-                console.print(f"{slicer_id}: role={answer.role} interval={answer.heartbeat_interval_ms}ms "
-                              f"signals={signals}", highlight=False)
-                time.sleep(min(interval_ms, answer.heartbeat_interval_ms) / 1000)
-        except KeyboardInterrupt:
-            pass
+            except FeedgateError as exc:
+                if not transient(exc):
+                    raise
+                delay = retry.next(interval)
+                err.print(f"{slicer_id}: {exc.description} (retrying in {delay * 1000:.0f} ms)", highlight=False,
+                          soft_wrap=True)
+                time.sleep(delay)
+                continue
+            if retry.failures:
+                console.print(f"{slicer_id}: reached feedgate again after {retry.failures} failed attempts",
+                              highlight=False)
+            retry.reset()
+            sent += 1
+            interval = min(interval_ms, answer.heartbeat_interval_ms)
+            console.print(f"{slicer_id}: role={answer.role} interval={answer.heartbeat_interval_ms}ms "
+                          f"signals={json.dumps(signals)}", highlight=False)
+            time.sleep(interval / 1000)
+
+
+def transient(exc: FeedgateError) -> bool:
+    """Worth retrying: no answer at all (status 0), too many requests, or the server's own trouble."""
+    return exc.status == 0 or exc.status == 429 or exc.status >= 500
+
+
+@dataclass
+class Backoff:
+    """Exponential from 100 ms with full jitter, capped at the heartbeat interval: a restarting server is
+    reached within one interval of its return, and a fleet does not come back in lockstep."""
+
+    failures: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next(self, interval_ms: int) -> float:
+        self.failures += 1
+        cap = min(interval_ms, 100 * 2 ** min(self.failures, 10)) / 1000
+        return self.rng.uniform(cap / 2, cap)
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 @friendly

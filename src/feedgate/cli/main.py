@@ -87,7 +87,8 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
     # Each worker builds its own app (engine, ingest, caches) from the factory; one worker runs in-process.
     uvicorn.run("feedgate.app:create_app", factory=True, workers=settings.workers, host=host or settings.host,
                 port=port or settings.port, http="feedgate.kit.server:GuardedProtocol", loop="uvloop",
-                timeout_keep_alive=int(settings.keep_alive_s), log_level=settings.log_level.lower(),
+                timeout_keep_alive=int(settings.keep_alive_s), timeout_graceful_shutdown=int(settings.shutdown_s),
+                log_level=settings.log_level.lower(),
                 access_log=False, proxy_headers=bool(settings.trusted_proxies),
                 forwarded_allow_ips=settings.trusted_proxies or None)
 

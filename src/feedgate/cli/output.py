@@ -30,7 +30,8 @@ def client() -> FeedgateClient:
 
 
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
-    """Errors print one line naming the problem and exit 1: no tracebacks for expected failures."""
+    """Errors print one line naming the problem and exit 1; Ctrl-C prints `stopped` and exits 130. No
+    tracebacks for expected endings."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -40,6 +41,9 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             where = f"{exc.status} {exc.reason}: " if exc.status else ""
             sys.stderr.write(f"error: {where}{exc.description}\n")  # one line, never wrapped
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C is how these commands are ended: no traceback, the shell's code
+            sys.stderr.write("stopped\n")
+            raise typer.Exit(130) from None
 
     return wrapper
 

@@ -9,6 +9,11 @@ class ConsoleFeed:
     def __init__(self) -> None:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._lock = threading.Lock()
+        self.closed = False  # the server is stopping: open streams end, so they do not hold the shutdown
+
+    def close(self) -> None:
+        self.closed = True
+        self.notify()
 
     def notify(self, *_: object) -> None:
         """Something changed: wake every open stream (callable from any thread)."""

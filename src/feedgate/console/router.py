@@ -332,7 +332,7 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
 
     async def events() -> Any:
         sent: dict[str, str] = {}
-        while not await request.is_disconnected():
+        while not console.feed.closed and not await request.is_disconnected():
             try:
                 cards = await run_in_threadpool(render)
             except FeedgateError:

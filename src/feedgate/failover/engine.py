@@ -216,6 +216,12 @@ class FailoverEngine:
             self._thread.join(timeout=5)
         self.leadership.release()
 
+    def halt(self) -> None:
+        """From a signal handler: judge nothing from now on, and hand leadership over without blocking."""
+        self._stop.set()
+        self._wake.set()
+        threading.Thread(target=self.stop, name="failover-engine-stop", daemon=True).start()
+
     def wake(self, group_id: str | None = None) -> None:
         """Something changed for this group (or for all): evaluate now rather than at its due time."""
         with self._dirty_lock:
@@ -456,7 +462,7 @@ class FailoverEngine:
             # The group rows first, in one order, as every API change does: no deadlock with them.
             session.execute(select(FailoverGroup.id).where(FailoverGroup.id.in_(sorted(g.id for g, _ in decided)))
                             .order_by(FailoverGroup.id).with_for_update()).all()
-            if not self.leadership.still_holds(session):
+            if self._stop.is_set() or not self.leadership.still_holds(session):  # stopping: decide nothing more
                 session.rollback()
                 return []
             done = _write(session, fleet, decided, now)
