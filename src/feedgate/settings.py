@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     geoip_db: str | None = None
     unlocated: Literal["deny", "allow"] = "deny"
     log_level: str = "info"
+    # /metrics: three series per slicer (health, heartbeat age, playlist staleness); off for very large fleets,
+    # the per-group series stay (docs/operations.md).
+    metrics_per_slicer: bool = True
     # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated addresses, or "*"); none unless
     # set, so a client cannot pick the address the console's sign-in brake counts.
     trusted_proxies: str | None = None

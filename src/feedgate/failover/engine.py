@@ -33,6 +33,7 @@ from feedgate.failover.events import Happened, write_events
 from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import (
+    CAUSES,
     HEALTHY,
     OFFLINE,
     Decision,
@@ -173,6 +174,8 @@ class Leadership:
         self._drop()
 
 
+for _cause in CAUSES:  # every series exists at 0 from the start, so an alert's increase() sees the first switch
+    FAILOVERS.labels("failback" if _cause == "failback" else "failover", _cause)
 SILENCE_CHECK_MS = 250  # the fleet-wide silence is measured at most this often (O(fleet))
 Behind = Callable[[int], int]  # how many ms the control plane runs behind, at clock_ms()
 
@@ -486,7 +489,7 @@ class FailoverEngine:
         if decision.switch is not None:
             group.active, group.no_candidate = decision.switch.to_key, False
             group.failover_time = group.switched_ms = now
-            FAILOVERS.labels(decision.switch.kind).inc()
+            FAILOVERS.labels(decision.switch.kind, decision.switch.cause).inc()
             to = fleet.members.get(decision.switch.to_key)
             log.info("group %s: %s to %s (%s)", group.id, decision.switch.kind, to.name if to else None,
                      decision.switch.reason)

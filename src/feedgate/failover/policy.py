@@ -66,6 +66,12 @@ class Switch:
     to_key: str
     kind: str  # failover | failback
     reason: str
+    cause: str = "failback"  # one of CAUSES: the metrics' bounded label (the reason is free text)
+
+
+# Why the engine switched, in a word: first_pick (nothing was on air), silence (no heartbeat), signal (a
+# threshold breached, or still recovering from one), left_group (the active slicer left), failback.
+CAUSES = ("first_pick", "silence", "signal", "left_group", "failback")
 
 
 @dataclass
@@ -173,16 +179,17 @@ def evaluate(group: GroupView, now: int,
 
     if active is not None:
         why = f"{active.name}: {reasons[active.key]}"
+        cause = "silence" if states[active.key] == OFFLINE else "signal"
         if active.blacklist_until <= now:
             decision.blacklist[active.key] = now + policy.blacklist_ms
     elif group.active is not None:
-        why = "the active slicer left the group"
+        why, cause = "the active slicer left the group", "left_group"
     else:
-        why = "the group had no active slicer"
+        why, cause = "the group had no active slicer", "first_pick"
     candidates = [m for m in group.members if eligible(m) and (active is None or m.key != active.key)]
     if candidates:
         target = _pick(candidates, group.mode, choose)
-        decision.switch = Switch(target.key, "failover", why)
+        decision.switch = Switch(target.key, "failover", why, cause)
     elif group.members and not group.no_candidate and not group.hold_silence:
         decision.no_candidate = f"no enabled, healthy, non-blacklisted slicer to replace it ({why})"
     return decision

@@ -12,7 +12,14 @@ LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 HEARTBEATS = Counter("feedgate_heartbeats_total", "Slicer heartbeats received")
-FAILOVERS = Counter("feedgate_failovers_total", "Active slicer switches made by the engine", ["kind"])
+FAILOVERS = Counter("feedgate_failovers_total", "Active slicer switches made by the engine, by kind (failover, "
+                    "failback) and cause (first_pick, silence, signal, left_group, failback)", ["kind", "cause"])
+WEBHOOK_DELIVERIES = Counter("feedgate_webhook_deliveries_total", "Webhook delivery attempts by outcome "
+                             "(delivered, retrying, failed: given up after 24 h)", ["outcome"])
+for _outcome in ("delivered", "retrying", "failed"):  # every series from the start: increase() sees the first one
+    WEBHOOK_DELIVERIES.labels(_outcome)
+WEBHOOK_BACKLOG = Gauge("feedgate_webhook_backlog", "Webhook deliveries pending (new or waiting to retry), as the "
+                        "engine leader last counted them")
 ENGINE_LEADER = Gauge("feedgate_engine_leader", "1 while this process holds failover engine leadership")
 ENGINE_LAG = Gauge("feedgate_engine_lag_seconds", "How far the control plane runs behind (event loop, instance feed): "
                    "silence is judged net of it")
@@ -26,6 +33,7 @@ HEARTBEAT_FLUSH = Histogram("feedgate_heartbeat_flush_seconds", "Time of one bat
 DECISIONS = Counter("feedgate_decisions_total", "Playback decisions", ["outcome"])
 MATCHER_REBUILDS = Counter("feedgate_matcher_rebuilds_total", "Rebuilds of the compiled decision state")
 UPSTREAM_FETCHES = Counter("feedgate_upstream_fetches_total", "HLS playlists fetched from sources", ["outcome"])
+UPSTREAM_FETCHES.labels("ok"), UPSTREAM_FETCHES.labels("error")
 RENDITION_MISMATCHES = Counter("feedgate_rendition_mismatches_total",
                                "Sources of one channel whose renditions differ in number (first sighting each)")
 VIEWER_PLAYLISTS = Counter("feedgate_viewer_playlists_total", "HLS playlists served to viewers", ["kind"])

@@ -39,6 +39,7 @@ class FrozenWatch:
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._observed: dict[str, dict[str, float]] = {}  # key -> what is stored as its observed signals
+        self.stale_s: dict[str, float] = {}  # key -> seconds since its playlist last moved, as last checked
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="frozen-watch")
@@ -63,6 +64,7 @@ class FrozenWatch:
         watched = {key: fleet.hls_urls[key] for key in fleet.members if key in fleet.hls_urls}
         found = await asyncio.gather(*(self._check(key, url) for key, url in watched.items()))
         seen = dict(zip(watched, found, strict=True))
+        self.stale_s = {key: age for key in watched if (age := self._age(watched[key])) is not None}
         changed = {key: signals for key, signals in seen.items() if _moved(self._observed.get(key, {}), signals)}
         changed.update({key: {} for key in self._observed.keys() - watched.keys() if self._observed[key]})
         if changed:
@@ -87,6 +89,10 @@ class FrozenWatch:
                 self.health.breach(key, clock_ms(), breach)
                 self.wake(group.id)
         return signals
+
+    def _age(self, url: str) -> float | None:
+        stale = self.upstream.stale_ms(self.upstream.rendition_url(url, 0))
+        return None if stale is None else stale[0] / 1000
 
     def _store(self, changed: dict[str, dict[str, float]]) -> None:
         with self.db.sessions() as session, session.begin():

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from feedgate import __version__
 from feedgate.auth.signing import webhook_signature
 from feedgate.kit.db import Database
+from feedgate.kit.metrics import WEBHOOK_BACKLOG, WEBHOOK_DELIVERIES
 from feedgate.kit.outbound import Outbound
 from feedgate.kit.time import now_ms
 from feedgate.webhooks.models import Webhook, WebhookDelivery
@@ -37,6 +38,7 @@ GIVE_UP_MS = 24 * 3600 * 1000
 POLL_S = 0.2
 KEEP_MS = 7 * 24 * 3600 * 1000  # delivered and failed deliveries are listed for a week, then removed
 PRUNE_EVERY_S = 600
+COUNT_EVERY_S = 5  # the backlog gauge: one count query this often
 
 
 def backoff_ms(attempts: int, rng: random.Random) -> int:
@@ -79,12 +81,15 @@ class WebhookSender:
         client = Outbound(TIMEOUT_S, ANSWER_BYTES, PER_TENANT, self.allow_private, headers, keep_body=False)
         try:
             tasks: set[asyncio.Task[None]] = set()
-            next_prune = 0.0
+            next_prune = next_count = 0.0
             while not self._stop.is_set():
                 try:
                     if self.is_leader() and time.monotonic() >= next_prune:
                         next_prune = time.monotonic() + PRUNE_EVERY_S
                         await asyncio.to_thread(self.prune)
+                    if self.is_leader() and time.monotonic() >= next_count:
+                        next_count = time.monotonic() + COUNT_EVERY_S
+                        WEBHOOK_BACKLOG.set(await asyncio.to_thread(self.backlog))
                     if self.is_leader():
                         for claimed in await asyncio.to_thread(self._claim):
                             task = asyncio.create_task(self._send(client, claimed))
@@ -105,6 +110,12 @@ class WebhookSender:
             result = session.execute(delete(WebhookDelivery).where(
                 WebhookDelivery.state.in_(("delivered", "failed")), WebhookDelivery.created_ms < cutoff))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def backlog(self) -> int:
+        """Deliveries not delivered yet and not given up: what the backlog alert watches."""
+        with self.db.reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(WebhookDelivery)
+                                    .where(WebhookDelivery.state == "pending")).scalar() or 0)
 
     def _claim(self) -> list[Claimed]:
         now = now_ms()
@@ -162,3 +173,5 @@ class WebhookSender:
                 log.warning("webhook delivery %s failed for 24 h; giving up", claimed.id)
             else:
                 delivery.next_attempt_ms = now + backoff_ms(delivery.attempts, self.rng)
+            outcome = "retrying" if delivery.state == "pending" else delivery.state
+        WEBHOOK_DELIVERIES.labels(outcome).inc()
