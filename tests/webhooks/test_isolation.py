@@ -129,8 +129,9 @@ def test_a_stored_malformed_url_fails_its_own_deliveries_only(hooked: Backend, r
         assert bad.post(f"/webhooks/{hook.id}/test").status_code == 202
     theirs = ping(good, receivers.url("/ok"))
     wait_for(lambda: delivered(good, theirs), timeout=10)
-    failed = wait_for(lambda: last(bad, hook.id)["attempts"] >= 1 and last(bad, hook.id), timeout=10)
-    assert failed["state"] == "pending" and failed["last_error"]  # recorded, to be retried with backoff
+    # An attempt is counted when claimed and its error recorded after the send: wait for the record.
+    failed = wait_for(lambda: (d := last(bad, hook.id))["attempts"] >= 1 and d["last_error"] and d, timeout=10)
+    assert failed["state"] == "pending"  # recorded, to be retried with backoff
 
 
 def test_a_receiver_that_answers_400_mib_is_read_up_to_the_cap(hooked: Backend, receivers: Receivers) -> None:

@@ -251,7 +251,7 @@ def test_finished_deliveries_are_pruned_after_a_week_and_pending_ones_kept(tmp_p
     from feedgate.kit.db import Database
     from feedgate.kit.migrate import upgrade
     from feedgate.webhooks.models import Webhook, WebhookDelivery
-    from feedgate.webhooks.outbox import delivery
+    from feedgate.webhooks.outbox import deliveries
     from feedgate.webhooks.sender import KEEP_MS, WebhookSender
 
     url = f"sqlite:///{tmp_path / 'prune.db'}"
@@ -260,14 +260,15 @@ def test_finished_deliveries_are_pruned_after_a_week_and_pending_ones_kept(tmp_p
     try:
         with db.sessions() as session:
             user = create_user(session, "ops")
-            session.add(Webhook(id="h1", owner=user.id, url="http://93.184.215.14/", description="", events=["*"],
-                                failover_group_ids=[], enabled=True, secret="whsec_x"))
+            hook = Webhook(id="h1", owner=user.id, url="http://93.184.215.14/", description="", events=["*"],
+                           failover_group_ids=[], enabled=True, secret="whsec_x", format="feedgate")
+            session.add(hook)
             session.flush()
             now = 10 * KEEP_MS
             rows = {"old-done": ("delivered", now - KEEP_MS - 1), "old-failed": ("failed", now - KEEP_MS - 1),
                     "old-pending": ("pending", now - KEEP_MS - 1), "new-done": ("delivered", now - 1000)}
             for key, (state, created) in rows.items():
-                row = {**delivery("h1", user.id, "ping", {}, created), "id": key, "state": state}
+                row = {**deliveries(hook, "ping", {}, created)[0], "id": key, "state": state}
                 session.add(WebhookDelivery(**row))
             session.commit()
         assert WebhookSender(db, lambda: True).prune(now) == 2

@@ -16,6 +16,8 @@ class Webhook(Timestamped, Base):
     failover_group_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # [] = every group
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     secret: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(16), default="feedgate", server_default="feedgate")  # formats.FORMATS
+    routing_key: Mapped[str] = mapped_column(String(64), default="", server_default="")  # PagerDuty's, write-only
 
 
 class WebhookDelivery(Base):

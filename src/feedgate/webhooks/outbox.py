@@ -13,17 +13,33 @@ from feedgate.kit.bulk import insert_rows
 from feedgate.kit.events import DomainEvent
 from feedgate.kit.ids import new_id
 from feedgate.kit.time import iso_ms, ms_to_datetime, now_ms
+from feedgate.webhooks import formats
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 
-def delivery(webhook_id: str, owner: str, event: str, data: dict[str, Any], now: int) -> dict[str, Any]:
-    """One outbox row; its body is what the receiver gets, byte for byte."""
-    delivery_id = new_id()
+def deliveries(hook: Webhook, event: str, data: dict[str, Any], now: int) -> list[dict[str, Any]]:
+    """The outbox rows for one event and one webhook, in its format; a body is what the receiver gets, byte for
+    byte. Usually one row; none for an event that is no problem to PagerDuty, two for a PagerDuty ping (a
+    trigger and its resolve: the key is proven and no incident is left open)."""
     created = iso_ms(ms_to_datetime(now))
-    body = json.dumps({"id": delivery_id, "type": event, "created": created, "owner": owner, "data": data},
-                      separators=(",", ":"))
-    return {"id": delivery_id, "webhook_id": webhook_id, "owner": owner, "event": event, "body": body,
-            "created_ms": now, "state": "pending", "attempts": 0, "next_attempt_ms": now, "last_error": ""}
+    row_id = new_id()
+    if hook.format == "slack":
+        bodies = [formats.slack(row_id, event, data)]
+    elif hook.format == "pagerduty":
+        actions = formats.pagerduty_actions(event, data) if event != "ping" else [
+            ("trigger", f"feedgate/ping/{row_id}", "info"), ("resolve", f"feedgate/ping/{row_id}", "info")]
+        bodies = [formats.pagerduty(hook.routing_key, action, key, severity, event, data, created)
+                  for action, key, severity in actions]
+    else:
+        bodies = [{"id": row_id, "type": event, "created": created, "owner": hook.owner, "data": data}]
+    rows = []
+    for i, body in enumerate(bodies):
+        # Rows of one event are sent in order: the later one is due a moment later (a ping's resolve after its
+        # trigger).
+        rows.append({"id": row_id if i == 0 else new_id(), "webhook_id": hook.id, "owner": hook.owner,
+                     "event": event, "body": json.dumps(body, separators=(",", ":")), "created_ms": now,
+                     "state": "pending", "attempts": 0, "next_attempt_ms": now + 1000 * i, "last_error": ""})
+    return rows
 
 
 def wants(hook: Webhook, event: DomainEvent) -> bool:
@@ -43,7 +59,7 @@ def on_events(session: Session, events: list[DomainEvent]) -> None:
     if not hooks:
         return
     now = now_ms()
-    rows = [delivery(hook.id, event.owner, event.type, event.data, now)
-            for event in events for hook in hooks[event.owner] if wants(hook, event)]
+    rows = [row for event in events for hook in hooks[event.owner] if wants(hook, event)
+            for row in deliveries(hook, event.type, event.data, now)]
     if rows:
         insert_rows(session, WebhookDelivery, rows)

@@ -5,11 +5,14 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from feedgate.kit.schemas import NO_NUL, Collection, IdRef, PatchBody, RequestBody, Shape
+from feedgate.webhooks.formats import Format
 
 EventName = Literal["*", "failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
                     "no_slicer_off", "program_changed", "config", "joined", "left", "disruption"]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2000), NO_NUL]
 Description = Annotated[str, StringConstraints(max_length=500), NO_NUL]
+# A PagerDuty Events v2 integration key (32 characters as PagerDuty issues them); never shown again.
+RoutingKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{20,64}$")]
 
 
 class WebhookCreate(RequestBody):
@@ -18,6 +21,8 @@ class WebhookCreate(RequestBody):
     events: Annotated[list[EventName], Field(min_length=1, max_length=20)]
     failover_group_ids: Annotated[list[IdRef], Field(max_length=1000)] = []
     enabled: bool = True
+    format: Format = "feedgate"
+    routing_key: RoutingKey | None = None
 
 
 class WebhookUpdate(PatchBody):
@@ -28,6 +33,8 @@ class WebhookUpdate(PatchBody):
     events: Annotated[list[EventName], Field(min_length=1, max_length=20)] | None = None
     failover_group_ids: Annotated[list[IdRef], Field(max_length=1000)] | None = None
     enabled: bool | None = None
+    format: Format | None = None
+    routing_key: RoutingKey | None = None
 
 
 class Webhook(Shape):
@@ -40,6 +47,8 @@ class Webhook(Shape):
     events: list[str]
     failover_group_ids: list[str]
     enabled: bool
+    format: Format
+    routing_key_set: bool  # the key itself is never shown
     created: str
     updated: str
 

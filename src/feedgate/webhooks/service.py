@@ -13,14 +13,15 @@ from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms, utcnow
 from feedgate.webhooks import schemas
 from feedgate.webhooks.models import Webhook, WebhookDelivery
-from feedgate.webhooks.outbox import delivery
+from feedgate.webhooks.outbox import deliveries
 from feedgate.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 API = "/api/v4/webhooks"
 def serialize_webhook(hook: Webhook) -> schemas.Webhook:
     return schemas.Webhook(at_id=f"{API}/{hook.id}", id=hook.id, owner=hook.owner, url=hook.url,
                            description=hook.description, events=hook.events, failover_group_ids=hook.failover_group_ids,
-                           enabled=hook.enabled, created=iso_ms(hook.created), updated=iso_ms(hook.updated))
+                           enabled=hook.enabled, format=hook.format, routing_key_set=bool(hook.routing_key),
+                           created=iso_ms(hook.created), updated=iso_ms(hook.updated))
 
 
 def with_secret(hook: Webhook) -> schemas.WebhookWithSecret:
@@ -72,16 +73,23 @@ def _check_groups(session: Session, owner: str, group_ids: list[str]) -> list[st
     return list(dict.fromkeys(group_ids))
 
 
+def _check_format(format: str, routing_key: str) -> None:
+    if format == "pagerduty" and not routing_key:
+        raise bad_request("'routing_key' is required when 'format' is pagerduty (the Events v2 integration key).")
+
+
 def create_webhook(session: Session, owner: str, data: WebhookCreate, allow_private: bool, most: int) -> Webhook:
     held = session.scalar(select(func.count()).select_from(Webhook).where(Webhook.owner == owner)) or 0
     if held >= most:
         raise conflict(f"You have {held} webhooks, the most one user may have ({most}, "
                        "FEEDGATE_MAX_WEBHOOKS_PER_USER); delete one first.")
     check_address(data.url, allow_private)
+    _check_format(data.format, data.routing_key or "")
     hook = Webhook(id=secrets.token_hex(16), owner=owner, url=data.url, description=data.description,
                    events=list(dict.fromkeys(data.events)),
                    failover_group_ids=_check_groups(session, owner, data.failover_group_ids),
-                   enabled=data.enabled, secret="whsec_" + secrets.token_urlsafe(32))
+                   enabled=data.enabled, secret="whsec_" + secrets.token_urlsafe(32), format=data.format,
+                   routing_key=data.routing_key or "")
     session.add(hook)
     session.commit()
     return hook
@@ -102,7 +110,13 @@ def update_webhook(session: Session, owner: str, webhook_id: str, data: WebhookU
         hook.failover_group_ids = _check_groups(session, owner, data.failover_group_ids)
     if data.enabled is not None:
         hook.enabled = data.enabled
-    if serialize_webhook(hook) != before:  # `updated` moves only when something changed
+    if data.format is not None:
+        hook.format = data.format
+    key_moved = data.routing_key is not None and data.routing_key != hook.routing_key
+    if data.routing_key is not None:
+        hook.routing_key = data.routing_key
+    _check_format(hook.format, hook.routing_key)
+    if serialize_webhook(hook) != before or key_moved:  # `updated` moves only when something changed
         hook.updated = utcnow()
     session.commit()
     return hook
@@ -124,7 +138,7 @@ def rotate_secret(session: Session, owner: str, webhook_id: str) -> Webhook:
 def send_ping(session: Session, owner: str, webhook_id: str) -> WebhookDelivery:
     """A `ping` for this webhook only, through the same outbox as every event."""
     hook = get_webhook(session, owner, webhook_id)
-    row = delivery(hook.id, owner, "ping", {"webhook_id": hook.id, "message": "feedgate webhook test"}, now_ms())
-    session.execute(insert(WebhookDelivery), [row])
+    rows = deliveries(hook, "ping", {"webhook_id": hook.id, "message": "feedgate webhook test"}, now_ms())
+    session.execute(insert(WebhookDelivery), rows)
     session.commit()
-    return session.get(WebhookDelivery, row["id"])  # type: ignore[return-value]
+    return session.get(WebhookDelivery, rows[0]["id"])  # type: ignore[return-value]
