@@ -3,18 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .PHONY: install run test conformance lint bench bench-fleet clean
 
-$(STAMP): pyproject.toml
+# `make run` needs the server's dependencies only; the dev extras (playwright, mypy, schemathesis) come with
+# `make test`, `make lint` and the benchmarks.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[server]'
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: install
+run: $(RUNTIME)
 	FEEDGATE_DATABASE_URL=$${FEEDGATE_DATABASE_URL:-sqlite:///./feedgate.db} $(BIN)/feedgate serve --first-user
 
 test: install  # the whole suite; the conformance test in it rewrites docs/conformance.md

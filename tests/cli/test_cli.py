@@ -92,8 +92,9 @@ def test_simulate_rehearses_a_bad_day_counts_it_and_cleans_up(api: Api, backend:
         session.commit()
     env = {**os.environ, "FEEDGATE_URL": api.base_url, "FEEDGATE_USER_ID": api.user_id,
            "FEEDGATE_API_KEY": api.api_key}
-    run = subprocess.run([FEEDGATE, "simulate", "--groups", "3", "--slicers-per-group", "2", "--interval-ms", "150",
-                          "--heartbeat-timeout-ms", "600", "--script", "2 kill 0 0; 2 kill 1 0", "--duration", "5",
+    # A timeout well above a loaded machine's hiccups (a busy CI runner made a 600 ms one fail over falsely).
+    run = subprocess.run([FEEDGATE, "simulate", "--groups", "3", "--slicers-per-group", "2", "--interval-ms", "250",
+                          "--heartbeat-timeout-ms", "1500", "--script", "3 kill 0 0; 3 kill 1 0", "--duration", "7",
                           "--json"], env=env, capture_output=True, text=True, timeout=90)
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)

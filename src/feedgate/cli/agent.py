@@ -11,17 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Group
-from rich.live import Live
 
-from feedgate.cli.fleet import Fleet, probe_signals
 from feedgate.cli.output import client, console, emit_json, err, events_table, friendly, group_panel
-from feedgate.cli.rehearsal import COMMANDS, Rehearsal
-from feedgate.cli.video import Origin, start_encoders
-from feedgate.client import FeedgateClient
 from feedgate.kit.errors import FeedgateError
+
+if TYPE_CHECKING:  # imported where used: `feedgate --help` does not load httpx, pydantic or rich.live
+    from feedgate.cli.fleet import Fleet
+    from feedgate.cli.rehearsal import Rehearsal
+    from feedgate.cli.video import Origin
+    from feedgate.client import FeedgateClient
 
 
 @friendly
@@ -38,6 +39,8 @@ def slicer_agent(slicer_id: str = typer.Option(..., "--slicer-id"), group: str =
     A server that cannot be reached, or answers 429 or 5xx (a restart, an upgrade), is retried with a short
     backoff that never exceeds the heartbeat interval: the agent keeps beating through it and never exits on
     it. Other 4xx (bad credentials, a group that does not exist) are not transient: one line, exit 1."""
+    from feedgate.cli.fleet import probe_signals
+
     last_ok = int(time.time() * 1000)
     sent = 0
     interval = interval_ms
@@ -110,6 +113,8 @@ def simulate(groups: int = typer.Option(1, "--groups", min=1, help="Groups to cr
              as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Rehearse a bad day in groups of its own: kill slicers, fail a site, silence the whole fleet; then read the
     summary. Type `kill G S`, `revive G S`, `site FRACTION`, `silence SECONDS`, `status` or `quit` (G, S from 0)."""
+    from feedgate.cli.rehearsal import Rehearsal
+
     say = err.print if as_json else console.print  # with --json, stdout holds the summary alone
     with client() as c:
         run = Rehearsal(c, groups, slicers_per_group, interval_ms, heartbeat_timeout_ms, hls_url, webhooks)
@@ -134,7 +139,7 @@ def simulate(groups: int = typer.Option(1, "--groups", min=1, help="Groups to cr
                 say("rehearsal groups and slicers deleted (--keep keeps them)")
 
 
-def _rehearse(run: Rehearsal, script: str | None, duration: float | None, rng: random.Random,
+def _rehearse(run: "Rehearsal", script: str | None, duration: float | None, rng: random.Random,
               say: Callable[[str], None]) -> None:
     """Play the script (or what is typed) until `duration` has passed, or `quit`."""
     started = time.monotonic()
@@ -155,7 +160,7 @@ def _rehearse(run: Rehearsal, script: str | None, duration: float | None, rng: r
             _command(run, words, rng, say)
 
 
-def _command(run: Rehearsal, words: list[str], rng: random.Random, say: Callable[[str], None]) -> None:
+def _command(run: "Rehearsal", words: list[str], rng: random.Random, say: Callable[[str], None]) -> None:
     try:
         if words[0] in ("kill", "revive") and len(words) == 3:
             slicer = run.find(int(words[1]), int(words[2]))
@@ -176,6 +181,8 @@ def _command(run: Rehearsal, words: list[str], rng: random.Random, say: Callable
         elif words[0] == "status":
             console.print(run.summary().table(run.timeout_ms))
         else:
+            from feedgate.cli.rehearsal import COMMANDS
+
             err.print("commands: " + " | ".join(COMMANDS))
     except ValueError:
         err.print(f"error: not a number in '{' '.join(words)}'")
@@ -190,6 +197,7 @@ def _start_demo_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str,
     env = {**os.environ, "FEEDGATE_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}", "FEEDGATE_PORT": str(port),
            "FEEDGATE_LOG_LEVEL": "warning"}
     feedgate = str(Path(sys.executable).parent / "feedgate")
+    subprocess.run([feedgate, "migrate"], env=env, check=True, capture_output=True)  # its own database, made here
     made = subprocess.run([feedgate, "users", "create", "--name", "demo", "--json"], env=env, check=True,
                           capture_output=True, text=True)
     user = json.loads(made.stdout)
@@ -211,11 +219,15 @@ class _Demo:
     folder: Path
     video: bool
     proc: subprocess.Popen[bytes] | None = None
-    fleet: Fleet | None = None
-    origin: Origin | None = None
+    fleet: "Fleet | None" = None
+    origin: "Origin | None" = None
     encoders: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def setup(self) -> tuple[FeedgateClient, str]:
+    def setup(self) -> tuple["FeedgateClient", str]:
+        from feedgate.cli.fleet import Fleet
+        from feedgate.cli.video import Origin, start_encoders
+        from feedgate.client import FeedgateClient
+
         self.proc, url, user_id, api_key = _start_demo_server(self.folder)
         c = FeedgateClient(url, user_id, api_key)
         for _ in range(100):
@@ -244,7 +256,10 @@ class _Demo:
         self.fleet.start_background()
         return c, group.id
 
-    def play(self, c: FeedgateClient, group_id: str, duration: float | None) -> None:
+    def play(self, c: "FeedgateClient", group_id: str, duration: float | None) -> None:
+        from rich.console import Group
+        from rich.live import Live
+
         assert self.fleet is not None
         script = list(VIDEO_SCRIPT if self.video else SCRIPT)
         note = "all three slicers heartbeating"

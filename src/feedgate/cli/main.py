@@ -5,14 +5,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from feedgate.cli import agent, ops
-from feedgate.kit.db import Database
-from feedgate.settings import get_settings
+
+if TYPE_CHECKING:  # the server's stack is imported by the commands that use it: every command starts fast
+    from feedgate.kit.db import Database
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="feedgate: live channel control plane.")
 users_app = typer.Typer(no_args_is_help=True, help="Users and API keys (direct database access).")
@@ -33,19 +35,41 @@ err_console = Console(stderr=True)
 err = Console(stderr=True)
 
 
-def _database() -> "Database":
+def get_settings() -> Any:
+    from feedgate.settings import get_settings
+
+    return get_settings()
+
+
+def _database(create: bool = False) -> "Database":
+    """The configured database, migrated; a SQLite file that is not there is an error, not a new empty database
+    (a command run from another directory would otherwise make one there and show nothing)."""
+    from sqlalchemy.engine import make_url
+
+    from feedgate.kit.db import Database
     from feedgate.kit.migrate import upgrade
 
     url = get_settings().database_url
+    parsed = make_url(url)
+    if not create and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        err_console.print(f"error: no database at {Path(parsed.database).resolve()}; set FEEDGATE_DATABASE_URL, "
+                          "or create it with `feedgate migrate` (or `feedgate serve`)", soft_wrap=True)
+        raise typer.Exit(1)
     upgrade(url)
     return Database(url)
 
 
 @app.command()
-def migrate() -> None:
-    """Apply database migrations (FEEDGATE_DATABASE_URL)."""
-    from feedgate.kit.migrate import upgrade
+def migrate(to: str | None = typer.Option(None, "--to", help="Go back to this revision (e.g. 0006, or -1).")) -> None:
+    """Create the database or bring it to this release's schema (FEEDGATE_DATABASE_URL); --to REVISION takes it
+    back (a rollback, run before starting the previous release: docs/operations.md)."""
+    from feedgate.kit.migrate import downgrade, upgrade
 
+    if to:
+        downgrade(get_settings().database_url, to)
+        console.print(f"database taken back to revision {to}")
+        return
     upgrade(get_settings().database_url)
     console.print("migrations applied")
 
@@ -62,12 +86,15 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
     from feedgate.app import LOG_FORMAT
     from feedgate.auth.service import any_user, create_user
 
+    _port_free(host or get_settings().host, port or get_settings().port)
     if workers is not None:  # the worker processes read their settings from the environment
         os.environ["FEEDGATE_WORKERS"] = str(workers)
-        get_settings.cache_clear()
+        from feedgate.settings import get_settings as cached
+
+        cached.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    db = _database()
+    db = _database(create=True)
     if not db.is_postgres:  # the runtime directory must be private: say so in one line, before serving
         from feedgate.kit.peers import runtime_dir
 
@@ -79,10 +106,7 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
     if first_user:
         with db.sessions() as session:
             if not any_user(session):
-                user = create_user(session, "admin")
-                console.print("[bold]First user created[/bold] (shown once):")
-                console.print(f"  FEEDGATE_USER_ID={user.id}")
-                console.print(f"  FEEDGATE_API_KEY={user.api_key}")
+                _first_user(create_user(session, "admin"))
     db.dispose()
     # Each worker builds its own app (engine, ingest, caches) from the factory; one worker runs in-process.
     uvicorn.run("feedgate.app:create_app", factory=True, workers=settings.workers, host=host or settings.host,
@@ -91,6 +115,44 @@ def serve(host: str = typer.Option(None, help="Bind address (FEEDGATE_HOST)."),
                 log_level=settings.log_level.lower(),
                 access_log=False, proxy_headers=bool(settings.trusted_proxies),
                 forwarded_allow_ips=settings.trusted_proxies or None)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Say so in one line, before migrating or starting anything, when the address is taken."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            why = "is in use (another feedgate?)" if in_use else f"cannot be used ({exc.strerror})"
+            err_console.print(f"feedgate serve: {host}:{port} {why}; choose another with --port or FEEDGATE_PORT",
+                              soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+def _first_user(user: Any) -> None:
+    """The first user's key goes to the credentials file the CLI reads (0600), and to the terminal when there is
+    one: never to a log (under systemd, standard output is the journal)."""
+    from feedgate.auth.credentials import credentials_path
+
+    path = credentials_path()
+    if path.exists():
+        path = path.with_name(path.name + ".first-user")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps({"user_id": user.id, "api_key": user.api_key}) + "\n")
+    if sys.stdout.isatty():
+        console.print("[bold]First user created[/bold] (the key is shown once):")
+        console.print(f"  FEEDGATE_USER_ID={user.id}\n  FEEDGATE_API_KEY={user.api_key}")
+        console.print(f"  saved to {path} (mode 0600), where the feedgate commands find it")
+    else:
+        console.print(f"First user created: {user.id}; its API key is in {path} (mode 0600)", soft_wrap=True)
 
 
 @users_app.command("create")

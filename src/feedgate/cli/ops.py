@@ -4,8 +4,9 @@ import sys
 from typing import Any
 
 import typer
+from rich.table import Table
 
-from feedgate.cli.output import client, console, emit_json, events_table, friendly, group_panel, show
+from feedgate.cli.output import client, console, emit_json, events_table, friendly, group_panel, human_time, show
 
 groups = typer.Typer(no_args_is_help=True, help="Failover groups.")
 channels = typer.Typer(no_args_is_help=True, help="Live channels.")
@@ -16,6 +17,7 @@ blackouts = typer.Typer(no_args_is_help=True, help="Blackout configurations of a
 program = typer.Typer(no_args_is_help=True, help="Program tags: now, by SCTE-35 cue, by schedule.")
 webhooks = typer.Typer(no_args_is_help=True, help="Webhooks: signed alerts for failover and blackout events.")
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+UTC_OPTION = typer.Option(False, "--utc", help="Times in UTC instead of this machine's time zone.")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -26,6 +28,7 @@ def _split(value: str | None) -> list[str] | None:
 @groups.command("list")
 @friendly
 def groups_list(as_json: bool = JSON) -> None:
+    """List your failover groups (and those shared with you)."""
     with client() as c:
         items = c.list_groups()
     show(items, as_json, ["id", "name", "mode", "auto_failback", "active_slicer_id"])
@@ -48,6 +51,7 @@ def groups_show(group_id: str, as_json: bool = JSON) -> None:
 def groups_create(name: str, mode: str = "prioritized", auto_failback: bool = False, hot_warm: int = 0,
                   heartbeat_timeout_ms: int | None = None, clear_after_ms: int | None = None,
                   blacklist_ms: int | None = None, as_json: bool = JSON) -> None:
+    """Create a failover group; slicers join it by heartbeat."""
     with client() as c:
         group = c.create_group(name, mode=mode, auto_failback=auto_failback, hot_warm=hot_warm,
                                heartbeat_timeout_ms=heartbeat_timeout_ms, clear_after_ms=clear_after_ms,
@@ -58,6 +62,7 @@ def groups_create(name: str, mode: str = "prioritized", auto_failback: bool = Fa
 @groups.command("delete")
 @friendly
 def groups_delete(group_id: str) -> None:
+    """Delete a failover group (its slicers leave it)."""
     with client() as c:
         c.delete_group(group_id)
     console.print(f"deleted failover group {group_id}")
@@ -75,6 +80,7 @@ def groups_activate(group_id: str, slicer_id: str) -> None:
 @groups.command("no-slicer")
 @friendly
 def groups_no_slicer(group_id: str, on: bool = typer.Argument(..., help="true: slate; false: back to slicer")) -> None:
+    """Put slate on air (true) or go back to the active slicer (false)."""
     with client() as c:
         c.set_no_slicer(group_id, on)
     console.print("slate on air" if on else "back to the active slicer")
@@ -85,12 +91,23 @@ def groups_no_slicer(group_id: str, on: bool = typer.Argument(..., help="true: s
 def groups_configure(group_id: str, name: str | None = None, mode: str | None = None,
                      auto_failback: bool | None = typer.Option(None, "--auto-failback/--no-auto-failback"),
                      hot_warm: int | None = None, heartbeat_timeout_ms: int | None = None,
-                     clear_after_ms: int | None = None, blacklist_ms: int | None = None) -> None:
+                     clear_after_ms: int | None = None, blacklist_ms: int | None = None,
+                     input_loss_ms: int | None = typer.Option(None, help="Unhealthy after this much input loss."),
+                     video_black_ms: int | None = typer.Option(None, help="Unhealthy after this much black video."),
+                     audio_silence_ms: int | None = typer.Option(None, help="Unhealthy after this much silence."),
+                     dropped_frames_pct: float | None = typer.Option(None, help="Unhealthy above this % dropped."),
+                     upload_queue_s: float | None = typer.Option(None, help="Unhealthy above this upload backlog."),
+                     playlist_stale_ms: int | None = typer.Option(None, help="Unhealthy when its HLS playlist has "
+                                                                  "not moved for this long.")) -> None:
+    """Change a group's settings: mode, failback, timings and signal thresholds."""
     with client() as c:
         c.update_group(group_id, name=name, mode=mode, auto_failback=auto_failback, hot_warm=hot_warm,
                        heartbeat_timeout_ms=heartbeat_timeout_ms, clear_after_ms=clear_after_ms,
-                       blacklist_ms=blacklist_ms)
-    console.print(f"updated {group_id}")
+                       blacklist_ms=blacklist_ms, input_loss_ms=input_loss_ms, video_black_ms=video_black_ms,
+                       audio_silence_ms=audio_silence_ms, dropped_frames_pct=dropped_frames_pct,
+                       upload_queue_s=upload_queue_s, playlist_stale_ms=playlist_stale_ms)
+        group = c.get_group(group_id)
+    console.print(group_panel(group))
 
 
 @groups.command("slicers")
@@ -112,6 +129,7 @@ def groups_slicers(group_id: str, slicer_id: str, order: int | None = None,
 @friendly
 def groups_channels(group_id: str, add: list[str] = typer.Option([], "--add"),
                     remove: list[str] = typer.Option([], "--remove")) -> None:
+    """Add channels to a group (--add ID) or take them out (--remove ID)."""
     with client() as c:
         c.change_channels(group_id, add, remove)
     console.print(f"channels added {len(add)}, removed {len(remove)}")
@@ -131,10 +149,11 @@ def groups_owners(group_id: str, add: list[str] = typer.Option([], "--add"),
 
 @groups.command("events")
 @friendly
-def groups_events(group_id: str, limit: int = 20, as_json: bool = JSON) -> None:
+def groups_events(group_id: str, limit: int = 20, as_json: bool = JSON, utc: bool = UTC_OPTION) -> None:
+    """A group's events, newest first, with local and relative times (--utc for UTC)."""
     with client() as c:
         events = c.events(group_id, page_size=limit)
-    emit_json(events) if as_json else console.print(events_table(events))
+    emit_json(events) if as_json else console.print(events_table(events, utc))
 
 
 # -- channels -------------------------------------------------------------------------------------
@@ -144,6 +163,7 @@ CHANNEL_COLUMNS = ["id", "desc", "external_id", "failover_group_id", "slicer_id"
 @channels.command("list")
 @friendly
 def channels_list(as_json: bool = JSON) -> None:
+    """List your channels."""
     with client() as c:
         show(c.list_channels(), as_json, CHANNEL_COLUMNS)
 
@@ -151,6 +171,7 @@ def channels_list(as_json: bool = JSON) -> None:
 @channels.command("show")
 @friendly
 def channels_show(channel_id: str, as_json: bool = JSON) -> None:
+    """Show one channel."""
     with client() as c:
         show(c.get_channel(channel_id), as_json)
 
@@ -158,6 +179,7 @@ def channels_show(channel_id: str, as_json: bool = JSON) -> None:
 @channels.command("create")
 @friendly
 def channels_create(desc: str, external_id: str | None = None, as_json: bool = JSON) -> None:
+    """Create a channel."""
     with client() as c:
         show(c.create_channel(desc, external_id), as_json)
 
@@ -166,6 +188,7 @@ def channels_create(desc: str, external_id: str | None = None, as_json: bool = J
 @friendly
 def channels_update(channel_id: str, desc: str | None = None, external_id: str | None = None,
                     as_json: bool = JSON) -> None:
+    """Change a channel's description or external ID."""
     with client() as c:
         show(c.update_channel(channel_id, desc, external_id), as_json)
 
@@ -173,6 +196,7 @@ def channels_update(channel_id: str, desc: str | None = None, external_id: str |
 @channels.command("delete")
 @friendly
 def channels_delete(channel_id: str) -> None:
+    """Delete a channel."""
     with client() as c:
         c.delete_channel(channel_id)
     console.print(f"deleted channel {channel_id}")
@@ -182,6 +206,7 @@ def channels_delete(channel_id: str) -> None:
 @slicers.command("list")
 @friendly
 def slicers_list(as_json: bool = JSON) -> None:
+    """List your Live Slicers."""
     with client() as c:
         show(c.list_slicers(), as_json, ["id", "hostname", "failover_group_id", "order", "enabled", "last_heartbeat"])
 
@@ -189,6 +214,7 @@ def slicers_list(as_json: bool = JSON) -> None:
 @slicers.command("show")
 @friendly
 def slicers_show(slicer_id: str, as_json: bool = JSON) -> None:
+    """Show one Live Slicer and its last heartbeat."""
     with client() as c:
         show(c.get_slicer(slicer_id), as_json)
 
@@ -196,6 +222,7 @@ def slicers_show(slicer_id: str, as_json: bool = JSON) -> None:
 @slicers.command("delete")
 @friendly
 def slicers_delete(slicer_id: str) -> None:
+    """Delete a Live Slicer (it rejoins on its next heartbeat)."""
     with client() as c:
         c.delete_slicer(slicer_id)
     console.print(f"deleted slicer {slicer_id}")
@@ -222,6 +249,7 @@ SUBS = typer.Option(None, "--subs", help="Sub-audience IDs (superaudience).")
 @audiences.command("list")
 @friendly
 def audiences_list(as_json: bool = JSON) -> None:
+    """List your blackout audiences."""
     with client() as c:
         show(c.list_audiences(), as_json, AUDIENCE_COLUMNS)
 
@@ -229,6 +257,7 @@ def audiences_list(as_json: bool = JSON) -> None:
 @audiences.command("show")
 @friendly
 def audiences_show(audience_id: str, as_json: bool = JSON) -> None:
+    """Show one audience."""
     with client() as c:
         show(c.get_audience(audience_id), as_json)
 
@@ -239,6 +268,7 @@ def audiences_create(desc: str, type: str = "Single", match_type: str | None = N
                      countries: str | None = COUNTRIES, zips: str | None = ZIPS, dmas: str | None = DMAS,
                      networks: str | None = NETWORKS, devices: str | None = DEVICES, subs: str | None = SUBS,
                      external_id: str | None = None, as_json: bool = JSON) -> None:
+    """Create an audience from countries, zips, DMAs, networks or devices."""
     with client() as c:
         show(c.create_audience(desc, type=type, **_audience_fields(countries, zips, dmas, networks, devices, subs,
                                                                   match_type, external_id)), as_json)
@@ -250,6 +280,7 @@ def audiences_update(audience_id: str, desc: str | None = None, match_type: str 
                      countries: str | None = COUNTRIES, zips: str | None = ZIPS, dmas: str | None = DMAS,
                      networks: str | None = NETWORKS, devices: str | None = DEVICES, subs: str | None = SUBS,
                      external_id: str | None = None, as_json: bool = JSON) -> None:
+    """Change an audience."""
     with client() as c:
         show(c.update_audience(audience_id, desc=desc, **_audience_fields(countries, zips, dmas, networks,
                                                                          devices, subs, match_type, external_id)),
@@ -259,6 +290,7 @@ def audiences_update(audience_id: str, desc: str | None = None, match_type: str 
 @audiences.command("delete")
 @friendly
 def audiences_delete(audience_id: str) -> None:
+    """Delete an audience."""
     with client() as c:
         c.delete_audience(audience_id)
     console.print(f"deleted audience {audience_id}")
@@ -271,6 +303,7 @@ RULE_COLUMNS = ["id", "desc", "all_viewers", "audience", "alternate_content_type
 @rules.command("list")
 @friendly
 def rules_list(as_json: bool = JSON) -> None:
+    """List your blackout rules."""
     with client() as c:
         show(c.list_rules(), as_json, RULE_COLUMNS)
 
@@ -278,6 +311,7 @@ def rules_list(as_json: bool = JSON) -> None:
 @rules.command("show")
 @friendly
 def rules_show(rule_id: str, as_json: bool = JSON) -> None:
+    """Show one rule."""
     with client() as c:
         show(c.get_rule(rule_id), as_json)
 
@@ -288,6 +322,7 @@ def rules_create(desc: str, audience: str | None = None, all_viewers: bool = Fal
                  content_type: str = "slate", content_id: str | None = None,
                  loop: bool = typer.Option(True, "--loop/--no-loop"), external_id: str | None = None,
                  as_json: bool = JSON) -> None:
+    """Create a rule: an audience (or all viewers) and its alternate content."""
     with client() as c:
         show(c.create_rule(desc, audience=audience, all_viewers=all_viewers, alternate_content_type=content_type,
                            alternate_content_id=content_id, alternate_content_loop=loop, external_id=external_id),
@@ -300,6 +335,7 @@ def rules_update(rule_id: str, desc: str | None = None, audience: str | None = N
                  all_viewers: bool | None = typer.Option(None, "--all-viewers/--audience-only"),
                  content_type: str | None = None, content_id: str | None = None,
                  loop: bool | None = typer.Option(None, "--loop/--no-loop"), as_json: bool = JSON) -> None:
+    """Change a rule."""
     with client() as c:
         show(c.update_rule(rule_id, desc=desc, audience=audience, all_viewers=all_viewers,
                            alternate_content_type=content_type, alternate_content_id=content_id,
@@ -309,6 +345,7 @@ def rules_update(rule_id: str, desc: str | None = None, audience: str | None = N
 @rules.command("delete")
 @friendly
 def rules_delete(rule_id: str) -> None:
+    """Delete a rule."""
     with client() as c:
         c.delete_rule(rule_id)
     console.print(f"deleted rule {rule_id}")
@@ -318,6 +355,7 @@ def rules_delete(rule_id: str) -> None:
 @blackouts.command("list")
 @friendly
 def blackouts_list(channel_id: str, order: str | None = None, as_json: bool = JSON) -> None:
+    """List a channel's blackouts."""
     with client() as c:
         show(c.list_blackouts(channel_id, order), as_json, ["id", "blackout_id", "desc", "rules"])
 
@@ -325,6 +363,7 @@ def blackouts_list(channel_id: str, order: str | None = None, as_json: bool = JS
 @blackouts.command("show")
 @friendly
 def blackouts_show(channel_id: str, blackout_id: str, as_json: bool = JSON) -> None:
+    """Show one blackout of a channel."""
     with client() as c:
         show(c.get_blackout(channel_id, blackout_id), as_json)
 
@@ -333,6 +372,7 @@ def blackouts_show(channel_id: str, blackout_id: str, as_json: bool = JSON) -> N
 @friendly
 def blackouts_create(channel_id: str, blackout_id: str, rule: list[str] = typer.Option([], "--rule"),
                      desc: str | None = None, external_id: str | None = None, as_json: bool = JSON) -> None:
+    """Create a blackout on a channel from rules."""
     with client() as c:
         show(c.create_blackout(channel_id, blackout_id, rule, desc=desc, external_id=external_id), as_json)
 
@@ -342,6 +382,7 @@ def blackouts_create(channel_id: str, blackout_id: str, rule: list[str] = typer.
 def blackouts_update(channel_id: str, blackout_id: str, new_blackout_id: str | None = None,
                      rule: list[str] | None = typer.Option(None, "--rule"), desc: str | None = None,
                      as_json: bool = JSON) -> None:
+    """Change a blackout."""
     with client() as c:
         show(c.update_blackout(channel_id, blackout_id, blackout_id=new_blackout_id, rules=rule or None, desc=desc),
              as_json)
@@ -350,6 +391,7 @@ def blackouts_update(channel_id: str, blackout_id: str, new_blackout_id: str | N
 @blackouts.command("delete")
 @friendly
 def blackouts_delete(channel_id: str, blackout_id: str) -> None:
+    """Delete a blackout."""
     with client() as c:
         c.delete_blackout(channel_id, blackout_id)
     console.print(f"deleted blackout {blackout_id}")
@@ -360,6 +402,7 @@ def blackouts_delete(channel_id: str, blackout_id: str) -> None:
 @friendly
 def program_set(channel_id: str, blackout_id: str | None = typer.Argument(None, help="Omit to clear."),
                 title: str = "", start: str | None = None, as_json: bool = JSON) -> None:
+    """Start a program on a channel now (its blackout applies), or clear it."""
     with client() as c:
         show(c.start_program(channel_id, blackout_id, title, start), as_json)
 
@@ -367,6 +410,7 @@ def program_set(channel_id: str, blackout_id: str | None = typer.Argument(None, 
 @program.command("show")
 @friendly
 def program_show(channel_id: str, at: str | None = None, as_json: bool = JSON) -> None:
+    """What a channel's program is now, or at --at."""
     with client() as c:
         show(c.get_program(channel_id, at), as_json)
 
@@ -382,6 +426,7 @@ def program_cue(channel_id: str, cue: str, time: str | None = None, as_json: boo
 @program.command("schedule-add")
 @friendly
 def program_schedule_add(channel_id: str, blackout_id: str, start: str, end: str, as_json: bool = JSON) -> None:
+    """Schedule a blackout window on a channel."""
     with client() as c:
         show(c.add_window(channel_id, blackout_id, start, end), as_json)
 
@@ -389,6 +434,7 @@ def program_schedule_add(channel_id: str, blackout_id: str, start: str, end: str
 @program.command("schedule-list")
 @friendly
 def program_schedule_list(channel_id: str, as_json: bool = JSON) -> None:
+    """List a channel's scheduled windows."""
     with client() as c:
         show(c.list_windows(channel_id), as_json, ["id", "blackout_id", "start", "end"])
 
@@ -396,6 +442,7 @@ def program_schedule_list(channel_id: str, as_json: bool = JSON) -> None:
 @program.command("schedule-delete")
 @friendly
 def program_schedule_delete(channel_id: str, window_id: str) -> None:
+    """Delete a scheduled window."""
     with client() as c:
         c.delete_window(channel_id, window_id)
     console.print(f"deleted window {window_id}")
@@ -440,6 +487,7 @@ WEBHOOK_COLUMNS = ["id", "url", "events", "enabled", "description"]
 @webhooks.command("list")
 @friendly
 def webhooks_list(as_json: bool = JSON) -> None:
+    """List your webhooks."""
     with client() as c:
         show(c.list_webhooks(), as_json, WEBHOOK_COLUMNS)
 
@@ -447,6 +495,7 @@ def webhooks_list(as_json: bool = JSON) -> None:
 @webhooks.command("show")
 @friendly
 def webhooks_show(webhook_id: str, as_json: bool = JSON) -> None:
+    """Show one webhook and its recent deliveries."""
     with client() as c:
         show(c.get_webhook(webhook_id), as_json)
 
@@ -467,6 +516,7 @@ def webhooks_create(url: str, events: str = typer.Option("*", help="Comma-separa
 def webhooks_update(webhook_id: str, url: str | None = None, events: str | None = None, groups: str | None = None,
                     description: str | None = None,
                     enabled: bool | None = typer.Option(None, "--enable/--disable"), as_json: bool = JSON) -> None:
+    """Change a webhook: URL, events, groups, format, enabled."""
     with client() as c:
         show(c.update_webhook(webhook_id, url=url, events=_split(events), failover_group_ids=_split(groups),
                               description=description, enabled=enabled), as_json)
@@ -475,6 +525,7 @@ def webhooks_update(webhook_id: str, url: str | None = None, events: str | None 
 @webhooks.command("delete")
 @friendly
 def webhooks_delete(webhook_id: str) -> None:
+    """Delete a webhook and its deliveries."""
     with client() as c:
         c.delete_webhook(webhook_id)
     console.print(f"deleted webhook {webhook_id}")
@@ -498,7 +549,17 @@ def webhooks_test(webhook_id: str, as_json: bool = JSON) -> None:
 
 @webhooks.command("deliveries")
 @friendly
-def webhooks_deliveries(webhook_id: str, as_json: bool = JSON) -> None:
+def webhooks_deliveries(webhook_id: str, as_json: bool = JSON, utc: bool = UTC_OPTION) -> None:
+    """A webhook's deliveries, newest first, with local and relative times."""
     with client() as c:
-        show(c.webhook_deliveries(webhook_id), as_json,
-             ["id", "event", "state", "attempts", "last_status", "last_error"])
+        found = c.webhook_deliveries(webhook_id)
+    if as_json:
+        emit_json(found)
+        return
+    t = Table("id", "event", "state", "attempts", "created", "next attempt", "last status", "last error",
+              title="deliveries (newest first)")
+    t.columns[0].overflow = "fold"
+    for d in found:
+        t.add_row(d.id, d.event, d.state, str(d.attempts), human_time(d.created, utc),
+                  human_time(d.next_attempt, utc), str(d.last_status or "-"), d.last_error or "-")
+    console.print(t)

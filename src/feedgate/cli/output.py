@@ -6,17 +6,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from feedgate.client import FeedgateClient, FeedgateError
-from feedgate.client.client import DEFAULT_URL
-from feedgate.client.models import FailoverEvent, FailoverGroup
 from feedgate.failover.policy import HEALTHY, OFFLINE, UNHEALTHY
+from feedgate.kit.errors import FeedgateError
+
+if TYPE_CHECKING:  # the client (httpx, pydantic) is imported when a command runs: `feedgate --help` stays fast
+    from pydantic import BaseModel
+
+    from feedgate.client import FeedgateClient
+    from feedgate.client.models import FailoverEvent, FailoverGroup
 
 console = Console()
 err = Console(stderr=True)
@@ -25,7 +28,10 @@ R = TypeVar("R")
 STATES = {HEALTHY: "[green]healthy[/green]", UNHEALTHY: "[yellow]unhealthy[/yellow]", OFFLINE: "[red]offline[/red]"}
 
 
-def client() -> FeedgateClient:
+def client() -> "FeedgateClient":
+    from feedgate.client import FeedgateClient
+    from feedgate.client.client import DEFAULT_URL
+
     return FeedgateClient(os.environ.get("FEEDGATE_URL", DEFAULT_URL))
 
 
@@ -49,7 +55,7 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def to_data(obj: Any) -> Any:
-    if isinstance(obj, BaseModel):
+    if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json", by_alias=True)
     if isinstance(obj, list):
         return [to_data(o) for o in obj]
@@ -60,8 +66,10 @@ def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(to_data(obj)) + "\n")
 
 
-def table(rows: Iterable[BaseModel], columns: list[str], title: str | None = None) -> None:
+def table(rows: Iterable["BaseModel"], columns: list[str], title: str | None = None) -> None:
     t = Table(*columns, title=title)
+    for column in t.columns:  # IDs wrap at 80 columns: the next command needs them whole
+        column.overflow = "fold"
     for row in rows:
         data = row.model_dump(mode="json")
         t.add_row(*(_cell(data.get(c)) for c in columns))
@@ -72,11 +80,13 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        return ", ".join(map(str, value)) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return str(value)
 
 
-def show(obj: BaseModel | list[Any], as_json: bool, columns: list[str] | None = None) -> None:
+def show(obj: "BaseModel | list[Any]", as_json: bool, columns: list[str] | None = None) -> None:
     if as_json:
         emit_json(obj)
     elif isinstance(obj, list):
@@ -88,7 +98,7 @@ def show(obj: BaseModel | list[Any], as_json: bool, columns: list[str] | None = 
         console.print(t)
 
 
-def group_panel(group: FailoverGroup) -> Table:
+def group_panel(group: "FailoverGroup") -> Table:
     """Group health: slicers with coloured states, the active one marked."""
     on_air = "slate (no_slicer)" if group.no_slicer else (group.active_slicer_id or "none")
     t = Table("", "slicer", "order", "state", "enabled", "blacklisted until", "hostname",
@@ -103,8 +113,40 @@ def group_panel(group: FailoverGroup) -> Table:
     return t
 
 
-def events_table(events: list[FailoverEvent]) -> Table:
-    t = Table("time (ms)", "kind", "from", "to", "reason", title="events (newest first)")
+def human_time(ms: int | None, utc: bool = False, now_ms: int | None = None) -> str:
+    """Unix ms as people read it: local (or UTC) date and time, and how long ago ("12:04:31 (3 min ago)")."""
+    if ms is None:
+        return "-"
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    shown = moment if utc else moment.astimezone()
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    today = datetime.fromtimestamp(now / 1000, UTC if utc else None).date()
+    stamp = shown.strftime("%H:%M:%S" if shown.date() == today else "%Y-%m-%d %H:%M:%S") + (" UTC" if utc else "")
+    return f"{stamp} ({ago(now - ms)})"
+
+
+def ago(delta_ms: int) -> str:
+    seconds = abs(delta_ms) / 1000
+    if seconds < 1:
+        span = "now"
+    elif seconds < 60:
+        span = f"{seconds:.0f} s"
+    elif seconds < 3600:
+        span = f"{seconds / 60:.0f} min"
+    elif seconds < 86400:
+        span = f"{seconds / 3600:.1f} h"
+    else:
+        span = f"{seconds / 86400:.1f} d"
+    if span == "now":
+        return span
+    return f"{span} ago" if delta_ms >= 0 else f"in {span}"
+
+
+def events_table(events: list["FailoverEvent"], utc: bool = False) -> Table:
+    t = Table("time", "kind", "from", "to", "reason", title="events (newest first)")
+    t.columns[3].overflow = t.columns[2].overflow = "fold"
     for e in events:
-        t.add_row(str(e.time), e.kind, e.from_slicer_id or "-", e.to_slicer_id or "-", e.reason)
+        t.add_row(human_time(e.time, utc), e.kind, e.from_slicer_id or "-", e.to_slicer_id or "-", e.reason)
     return t

@@ -3,8 +3,11 @@
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+# Before Alembic is imported: it announces its plugins as it loads.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -15,7 +18,6 @@ def _only_steps(record: logging.LogRecord) -> bool:
     return record.getMessage().startswith("Running ")
 
 
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 logging.getLogger("alembic.runtime.migration").addFilter(_only_steps)
 
 
