@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,46 @@ def _first_user(user: Any) -> None:
         console.print(f"  saved to {path} (mode 0600), where the feedgate commands find it")
     else:
         console.print(f"First user created: {user.id}; its API key is in {path} (mode 0600)", soft_wrap=True)
+
+
+@app.command()
+def backup(file: Path | None = typer.Argument(None, help="Where to write it (or use --dir)."),
+           directory: Path | None = typer.Option(None, "--dir", help="Write feedgate-<UTC time>.backup here."),
+           keep: int = typer.Option(0, "--keep", min=0, help="With --dir: keep only the newest N backups.")) -> None:
+    """Back up the database while it serves (SQLite: online copy, checked; PostgreSQL: pg_dump)."""
+    from feedgate.kit import backup as backups
+
+    if (file is None) == (directory is None):
+        err_console.print("error: give a FILE or --dir DIRECTORY")
+        raise typer.Exit(2)
+    dest = file or backups.stamped(directory or Path("."))
+    started = time.monotonic()
+    try:
+        size = backups.backup(get_settings().database_url, dest)
+    except backups.BackupError as exc:
+        err_console.print(f"error: {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"backed up to {dest} ({size / 1e6:.1f} MB in {time.monotonic() - started:.1f} s)", soft_wrap=True)
+    if directory is not None and keep:
+        for old in backups.prune(directory, keep):
+            console.print(f"removed the older {old.name}")
+
+
+@app.command()
+def restore(file: Path = typer.Argument(..., help="A file written by `feedgate backup`."),
+            yes: bool = typer.Option(False, "--yes", help="Replace the database without asking.")) -> None:
+    """Replace the database with a backup. Stop the server first; start it after (it migrates if needed)."""
+    from feedgate.kit import backup as backups
+
+    url = get_settings().database_url
+    if not yes and not typer.confirm(f"Replace the database ({url.split('@')[-1]}) with {file}?"):
+        raise typer.Exit(1)
+    try:
+        backups.restore(url, file)
+    except backups.BackupError as exc:
+        err_console.print(f"error: {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"restored from {file}; start feedgate to serve it")
 
 
 @users_app.command("create")
