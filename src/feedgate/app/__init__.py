@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from feedgate import __version__
 from feedgate.app.errors import error_response, install_error_handlers
+from feedgate.app.fleet_metrics import FLEET_METRICS
 from feedgate.app.middleware import BodyLimit, HttpManners, JsonBodies, Outermost
 from feedgate.app.openapi import install_openapi
 from feedgate.app.runtime import Runtime, build_runtime
@@ -149,5 +150,5 @@ def _service_routes(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs/static/favicon-32x32.png")
 
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
-    def metrics() -> Any:
-        return metrics_response()
+    def metrics(request: Request) -> Any:
+        return metrics_response(request.headers.get("accept-encoding", ""), FLEET_METRICS.render)

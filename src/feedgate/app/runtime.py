@@ -15,7 +15,7 @@ from typing import Any
 import anyio.to_thread
 
 from feedgate import __version__
-from feedgate.app.fleet_metrics import FLEET_METRICS, FleetCollector
+from feedgate.app.fleet_metrics import FLEET_METRICS, FleetMetrics
 from feedgate.auth.dependencies import SignatureCheck
 from feedgate.auth.service import KeyCache
 from feedgate.channels.service import SourcesOf
@@ -191,7 +191,7 @@ def build_runtime(settings: Settings) -> Runtime:
     dispatcher = Dispatcher(decisions, registry, watcher, feed)
     _wire(db, watcher, decisions, registry, engine, feed, dispatcher)
     frozen = FrozenWatch(registry, health, upstream, db, leads, wake)
-    FLEET_METRICS.use(FleetCollector(registry, health, leads, lambda: frozen.stale_s, settings.metrics_per_slicer))
+    FLEET_METRICS.use(FleetMetrics(registry, health, leads, lambda: frozen.stale_s, settings.metrics_per_slicer))
     return Runtime(
         settings=settings, db=db, keys=keys, signatures=signatures, health=health, registry=registry, engine=engine,
         ingest=ingest, decisions=decisions, watcher=watcher, upstream=upstream, stream=stream,
