@@ -154,3 +154,15 @@ def test_ctrl_c_ends_a_command_cleanly(api: Api) -> None:
     agent.send_signal(signal.SIGINT)
     _, errors = agent.communicate(timeout=20)
     assert agent.returncode == 130 and "Traceback" not in errors and "stopped" in errors
+
+
+def test_webhooks_take_their_format_on_the_command_line(api: Api) -> None:
+    runner = CliRunner()
+    made = runner.invoke(app, ["webhooks", "create", "http://127.0.0.1:9/pd", "--format", "pagerduty",
+                               "--routing-key", "R0ut1ngK3yF0rTh3F33dg4t3T3st0001", "--json"], env=env_of(api))
+    assert made.exit_code == 0, made.output
+    hook = json.loads(made.stdout)
+    assert hook["format"] == "pagerduty" and hook["routing_key_set"] is True
+    refused = runner.invoke(app, ["webhooks", "create", "http://127.0.0.1:9/pd", "--format", "pagerduty"],
+                            env=env_of(api))
+    assert refused.exit_code == 1 and "routing_key" in refused.output

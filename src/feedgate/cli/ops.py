@@ -17,6 +17,9 @@ blackouts = typer.Typer(no_args_is_help=True, help="Blackout configurations of a
 program = typer.Typer(no_args_is_help=True, help="Program tags: now, by SCTE-35 cue, by schedule.")
 webhooks = typer.Typer(no_args_is_help=True, help="Webhooks: signed alerts for failover and blackout events.")
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+FORMAT = typer.Option("feedgate", help="What the receiver gets: feedgate (signed JSON), slack (an incoming-"
+                      "webhook message) or pagerduty (Events v2 trigger/resolve; needs --routing-key).")
+ROUTING_KEY = typer.Option(None, help="PagerDuty's Events v2 integration key (format pagerduty); never shown again.")
 UTC_OPTION = typer.Option(False, "--utc", help="Times in UTC instead of this machine's time zone.")
 
 
@@ -458,9 +461,12 @@ def playback(channel_id: str, ip: str | None = None, country: str | None = None,
         emit_json(d)
         return
     v = d.viewer
-    console.print(f"viewer  ip={v.ip} country={v.country} zip={v.zip} dma={v.dma} device={v.device} "
-                  f"located={v.located}")
-    console.print(f"program blackout_id={d.blackout_id}  source={d.source}")
+    def shown(value: object) -> str:
+        return "-" if value is None else "yes" if value is True else "no" if value is False else str(value)
+
+    console.print(f"viewer  ip {shown(v.ip)}, country {shown(v.country)}, zip {shown(v.zip)}, dma {shown(v.dma)}, "
+                  f"device {shown(v.device)}, located {shown(v.located)}", highlight=False)
+    console.print(f"program {shown(d.blackout_id)} (blackout ID), source {shown(d.source)}", highlight=False)
     if d.blacked_out:
         console.print(f"[bold red]BLACKED OUT[/bold red] by rule {d.rule} (audience {d.audience or 'all viewers'})"
                       f" -> {d.content.type} {d.content.id} loop={d.content.loop}")
@@ -504,22 +510,26 @@ def webhooks_show(webhook_id: str, as_json: bool = JSON) -> None:
 @friendly
 def webhooks_create(url: str, events: str = typer.Option("*", help="Comma-separated event names, or *."),
                     groups: str | None = typer.Option(None, help="Only these failover group IDs (comma-separated)."),
-                    description: str = "", as_json: bool = JSON) -> None:
+                    description: str = "", format: str = FORMAT, routing_key: str | None = ROUTING_KEY,
+                    as_json: bool = JSON) -> None:
     """Add a webhook; its secret is printed once (keep it to verify Feedgate-Signature)."""
     with client() as c:
         show(c.create_webhook(url, _split(events) or ["*"], failover_group_ids=_split(groups),
-                              description=description), as_json)
+                              description=description, format=format, routing_key=routing_key), as_json)
 
 
 @webhooks.command("update")
 @friendly
 def webhooks_update(webhook_id: str, url: str | None = None, events: str | None = None, groups: str | None = None,
                     description: str | None = None,
-                    enabled: bool | None = typer.Option(None, "--enable/--disable"), as_json: bool = JSON) -> None:
+                    enabled: bool | None = typer.Option(None, "--enable/--disable"),
+                    format: str | None = typer.Option(None, help="feedgate, slack or pagerduty."),
+                    routing_key: str | None = ROUTING_KEY, as_json: bool = JSON) -> None:
     """Change a webhook: URL, events, groups, format, enabled."""
     with client() as c:
         show(c.update_webhook(webhook_id, url=url, events=_split(events), failover_group_ids=_split(groups),
-                              description=description, enabled=enabled), as_json)
+                              description=description, enabled=enabled, format=format, routing_key=routing_key),
+             as_json)
 
 
 @webhooks.command("delete")
