@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+from tests.support import ServerProcess
 
 from benchmarks._baseline import baseline_server
 from feedgate.auth.service import create_user
@@ -23,7 +24,6 @@ from feedgate.kit.db import Database
 from feedgate.kit.ids import new_id
 from feedgate.kit.migrate import upgrade
 from feedgate.kit.time import utcnow
-from tests.support import ServerProcess
 
 
 def fleet_db(slicers: int) -> str:
@@ -81,8 +81,9 @@ def main() -> None:
         finally:
             server.stop()
         series = "per group and per slicer" if per_slicer == "true" else "per group only"
-        print(f"  /metrics ({series}): median {statistics.median(times):.0f} ms, max {max(times):.0f} ms, "
-              f"{size / 1e6:.2f} MB of text, {wire / 1e6:.2f} MB gzipped; ratio to the bare route {statistics.median(times) / base_ms:.0f}x")
+        median = statistics.median(times)
+        print(f"  /metrics ({series}): median {median:.0f} ms, max {max(times):.0f} ms, {size / 1e6:.2f} MB of "
+              f"text, {wire / 1e6:.2f} MB gzipped; ratio to the bare route {median / base_ms:.0f}x")
 
 
 if __name__ == "__main__":

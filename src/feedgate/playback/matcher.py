@@ -3,6 +3,10 @@
 A blackout's rules and their audiences compile into value->audience indexes (countries, zips,
 DMAs, devices) and per-prefix-length tables for IP networks, so a viewer costs a few dict
 lookups plus work proportional to the audiences it hits, not to the number of rules.
+
+An ALL audience is indexed under one criterion only, its most selective (the one with the most values,
+its zips rather than its one country), and its other criteria are checked when that one is hit: two
+hundred audiences of "US and these 100 zips" do not all light up for every viewer in the US.
 """
 
 import ipaddress
@@ -51,6 +55,31 @@ class Viewer:
 def viewer_values(viewer: Viewer) -> dict[str, str | None]:
     return {"country_codes": viewer.country, "zip_codes": viewer.zip, "dma_codes": viewer.dma,
             "devices": viewer.device.lower() if viewer.device else None}
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _criterion_set(spec: AudienceSpec, criterion: str) -> frozenset[str] | tuple[Network, ...]:
+    if criterion == "ip_networks":
+        return tuple(ipaddress.ip_network(text, strict=False) for text in spec.ip_networks)
+    values = getattr(spec, criterion)
+    return frozenset(v.lower() for v in values) if criterion == "devices" else frozenset(values)
+
+
+def _has(viewer: Viewer, criterion: str, allowed: frozenset[str] | tuple[Network, ...]) -> bool:
+    """Whether the viewer's value for `criterion` is among `allowed` (an ALL audience's other criteria)."""
+    if criterion == "ip_networks":
+        if viewer.ip is None:
+            return False
+        try:
+            address = ipaddress.ip_address(viewer.ip)
+        except ValueError:
+            return False
+        return any(address in network for network in allowed if isinstance(network, ipaddress.IPv4Network |
+                                                                                      ipaddress.IPv6Network))
+    value = viewer_values(viewer)[criterion]
+    return value is not None and value in allowed
 
 
 @dataclass
@@ -111,14 +140,24 @@ class CompiledBlackout:
         self._needed = [sum(1 for c in CRITERIA if getattr(s, c)) for s in singles]
         self._values: dict[str, dict[str, list[int]]] = {c: {} for c in CRITERIA if c != "ip_networks"}
         self._v4, self._v6 = _IpTable(32), _IpTable(128)
+        # ALL audiences: the criteria checked when their key criterion is hit (value sets, parsed networks).
+        self._checks: dict[int, list[tuple[str, frozenset[str] | tuple[Network, ...]]]] = {}
         for index, spec in enumerate(singles):
-            for criterion, table in self._values.items():
+            indexed: tuple[str, ...] = CRITERIA
+            if spec.match_type == "ALL" and self._needed[index]:
+                present = [c for c in CRITERIA if getattr(spec, c)]
+                key = max(present, key=lambda c: (c != "ip_networks", len(getattr(spec, c))))
+                indexed = (key,)
+                self._checks[index] = [(c, _criterion_set(spec, c)) for c in present if c != key]
+            for criterion in indexed:
+                if criterion == "ip_networks":
+                    for text in spec.ip_networks:
+                        network = ipaddress.ip_network(text, strict=False)
+                        (self._v4 if network.version == 4 else self._v6).add(network, index)
+                    continue
+                table = self._values[criterion]
                 for value in getattr(spec, criterion):
-                    key = value.lower() if criterion == "devices" else value
-                    table.setdefault(key, []).append(index)
-            for text in spec.ip_networks:
-                network = ipaddress.ip_network(text, strict=False)
-                (self._v4 if network.version == 4 else self._v6).add(network, index)
+                    table.setdefault(value.lower() if criterion == "devices" else value, []).append(index)
         self._v4.freeze()
         self._v6.freeze()
 
@@ -151,23 +190,26 @@ class CompiledBlackout:
                     counts[index] = counts.get(index, 0) + 1
         return counts
 
-    def _single_matches(self, index: int, counts: Mapping[int, int]) -> bool:
+    def _single_matches(self, index: int, counts: Mapping[int, int], viewer: Viewer) -> bool:
         hits = counts.get(index, 0)
         match_type = self._match_type[index]
         if match_type == "ANY":
             return hits > 0
         if match_type == "ALL":
-            return hits == self._needed[index]
+            checks = self._checks.get(index)
+            if checks is None:  # an ALL audience with no criteria: all of nothing, never a hit
+                return hits == self._needed[index]
+            return hits > 0 and all(_has(viewer, criterion, allowed) for criterion, allowed in checks)
         return hits == 0
 
-    def _rule_matches(self, rule: RuleSpec, counts: Mapping[int, int]) -> bool:
+    def _rule_matches(self, rule: RuleSpec, counts: Mapping[int, int], viewer: Viewer) -> bool:
         if rule.all_viewers:
             return True
         index = self._single_index.get(rule.audience_id or "")
         if index is not None:
-            return self._single_matches(index, counts)
+            return self._single_matches(index, counts, viewer)
         match_type, subs = self._supers[rule.audience_id or ""]
-        matched = (self._single_matches(i, counts) for i in subs)
+        matched = (self._single_matches(i, counts, viewer) for i in subs)
         if match_type == "ANY":
             return any(matched)
         if match_type == "ALL":
@@ -180,12 +222,12 @@ class CompiledBlackout:
         best = len(self.rules)
         for index in counts:
             position = self._sparse_first.get(index)
-            if position is not None and position < best and self._single_matches(index, counts):
+            if position is not None and position < best and self._single_matches(index, counts, viewer):
                 best = position
         for position in self._dense:
             if position >= best:
                 break
-            if self._rule_matches(self.rules[position], counts):
+            if self._rule_matches(self.rules[position], counts, viewer):
                 best = position
                 break
         return self.rules[best] if best < len(self.rules) else None
