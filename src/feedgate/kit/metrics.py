@@ -39,6 +39,10 @@ UPSTREAM_FETCHES.labels("ok"), UPSTREAM_FETCHES.labels("error")
 RENDITION_MISMATCHES = Counter("feedgate_rendition_mismatches_total",
                                "Sources of one channel whose renditions differ in number (first sighting each)")
 VIEWER_PLAYLISTS = Counter("feedgate_viewer_playlists_total", "HLS playlists served to viewers", ["kind"])
+REBUILD_FAILURES = Counter("feedgate_matcher_rebuild_failures_total", "Rebuilds of the decision state that failed "
+                           "(decisions kept the previous state)")
+DAMAGED_ROWS = Counter("feedgate_damaged_rows_total", "Configuration rows left out of decisions because they are "
+                       "damaged (named in the log)")
 MATCHER_REBUILD_SECONDS = Histogram("feedgate_matcher_rebuild_seconds", "Duration of compiled state rebuilds")
 
 

@@ -7,9 +7,11 @@ slate on or off) reaches the channels of that group as a delta from the registry
 """
 
 import bisect
+import ipaddress
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
@@ -26,9 +28,9 @@ from feedgate.geo.models import ZipDma
 from feedgate.geo.service import GeoReader
 from feedgate.kit import versions
 from feedgate.kit.db import Database
-from feedgate.kit.metrics import DECISIONS, MATCHER_REBUILD_SECONDS, MATCHER_REBUILDS
+from feedgate.kit.metrics import DAMAGED_ROWS, DECISIONS, MATCHER_REBUILD_SECONDS, MATCHER_REBUILDS, REBUILD_FAILURES
 from feedgate.kit.time import now_ms
-from feedgate.playback.matcher import AudienceSpec, CompiledBlackout, RuleSpec, Viewer
+from feedgate.playback.matcher import CRITERIA, AudienceSpec, CompiledBlackout, RuleSpec, Viewer
 from feedgate.programs.models import ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
 from feedgate.settings import Settings
@@ -136,12 +138,11 @@ def load_snapshot(db: Database) -> Snapshot:
         for member in session.execute(select(SubAudience.super_id, SubAudience.sub_id)
                                       .order_by(SubAudience.position)):
             subs.setdefault(member.super_id, []).append(member.sub_id)
-        audiences = {a.id: AudienceSpec(
-            id=a.id, type=a.type, match_type=a.match_type, country_codes=tuple(a.country_codes or ()),
-            zip_codes=tuple(a.zip_codes or ()), dma_codes=tuple(a.dma_codes or ()),
-            ip_networks=tuple(a.ip_networks or ()), devices=tuple(a.devices or ()),
-            sub_audiences=tuple(subs.get(a.id, ())),
-        ) for a in session.scalars(select(Audience))}
+        audiences = {}
+        for a in session.scalars(select(Audience)):
+            spec = _audience_spec(a, subs.get(a.id, ()))
+            if spec is not None:
+                audiences[a.id] = spec
         rules = {r.id: RuleSpec(id=r.id, all_viewers=r.all_viewers, audience_id=r.audience_id,
                                 content_type=r.alternate_content_type, content_id=r.alternate_content_id,
                                 loop=r.alternate_content_loop) for r in session.scalars(select(Rule))}
@@ -156,6 +157,28 @@ def load_snapshot(db: Database) -> Snapshot:
         snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
         _load_history(session, snapshot, groups)
     return snapshot
+
+
+def _audience_spec(a: Audience, subs: Sequence[str]) -> AudienceSpec | None:
+    """The row as the matcher reads it; a damaged row (written by hand, or by an older bug) is left out and
+    named in the log, so one bad row cannot stop every decision of every channel."""
+    try:
+        lists = {name: _strings(getattr(a, name), name) for name in CRITERIA}
+        for network in lists["ip_networks"]:
+            ipaddress.ip_network(network, strict=False)
+        return AudienceSpec(id=a.id, type=a.type, match_type=a.match_type, sub_audiences=tuple(subs), **lists)
+    except (TypeError, ValueError) as exc:
+        log.error("audience %s is damaged and left out of decisions: %s", a.id, exc)
+        DAMAGED_ROWS.inc()
+        return None
+
+
+def _strings(value: object, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} is {type(value).__name__} {str(value)[:60]!r}, not a list of strings")
+    return tuple(value)
 
 
 def _load_history(session: Session, snapshot: Snapshot, groups: dict[str, FailoverGroup]) -> None:
@@ -208,6 +231,7 @@ class DecisionState:
         self._wanted = 1
         self._built = 0
         self._lock = threading.Lock()
+        self._quiet_until = 0.0
         self.outcomes = {name: DECISIONS.labels(name) for name in ("blacked_out", "allowed", "unlocated")}
 
     def close(self) -> None:
@@ -217,21 +241,35 @@ class DecisionState:
         self._wanted += 1
 
     def snapshot(self) -> Snapshot:
-        if self._built < self._wanted:
+        """The current state, never rebuilt here once one exists: readers run on the event loop, and a build
+        of a large configuration takes long. Changes are built by whoever made them (the committing thread,
+        before its answer) or by the watcher's thread, and swapped in whole."""
+        if self._built == 0:  # nothing built yet: the first reader waits for it
             self.rebuild()
         return self._snapshot
 
-    def rebuild(self) -> None:
+    def rebuild(self) -> bool:
+        """Build the state for every change invalidated so far; on failure keep serving the previous one."""
         with self._lock:
             target = self._wanted  # everything invalidated up to now is covered by the load below
             if self._built >= target:
-                return
+                return True
             started = time.perf_counter()
-            self._snapshot = load_snapshot(self.db)
+            try:
+                snapshot = load_snapshot(self.db)
+            except Exception as exc:
+                REBUILD_FAILURES.inc()
+                if time.monotonic() >= self._quiet_until:  # retried at every poll: logged once a minute
+                    self._quiet_until = time.monotonic() + 60
+                    log.exception("decision state rebuild failed (%s); decisions keep the previous state",
+                                  exc.__class__.__name__)
+                return False
+            self._snapshot = snapshot
             self._built = target
             self.on_fleet(None)  # a switch committed while it loaded
             MATCHER_REBUILDS.inc()
             MATCHER_REBUILD_SECONDS.observe(time.perf_counter() - started)
+            return True
 
     def on_version(self, version: int) -> None:
         """The watcher saw the configuration version (ours or another process's change)."""
