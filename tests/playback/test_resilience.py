@@ -27,3 +27,27 @@ def test_a_damaged_audience_row_leaves_out_that_audience_only(tmp_path: Path) ->
         assert decide(api, ch["id"], **{"repl.cbcc": "US"})["blacked_out"] is True  # the sound rule still applies
         assert decide(api, ch["id"], **{"repl.cbcc": "CA"})["blacked_out"] is False  # the damaged one is left out
         wait_for(lambda: f"audience {broken['id']} is damaged" in b.server.log())
+
+
+def test_a_rebuild_recompiles_only_the_blackouts_whose_inputs_changed(tmp_path: Path) -> None:
+    from feedgate.playback.matcher import Viewer
+    from feedgate.playback.state import load_snapshot
+
+    with started_backend("sqlite", f"sqlite:///{tmp_path / 'inc.db'}") as b:
+        api = b.new_user()
+        channels = {}
+        for name, country in (("a", "US"), ("b", "CA")):
+            audience = api.post("/audiences", {"desc": name, "country_codes": [country]}).json()
+            rule = api.post("/rules", {"desc": name, "audience": audience["id"]}).json()
+            ch = api.make_channel(name)
+            api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "B", "rules": [rule["id"]]})
+            channels[name] = (ch["id"], audience["id"])
+        first = load_snapshot(b.db)
+        api.patch(f"/audiences/{channels['b'][1]}", {"country_codes": ["MX"]})
+        second = load_snapshot(b.db, first.compiled)
+        a_before, a_after = (s.channels[channels["a"][0]].blackouts["B"] for s in (first, second))
+        b_before, b_after = (s.channels[channels["b"][0]].blackouts["B"] for s in (first, second))
+        assert a_after is a_before  # untouched: reused
+        assert b_after is not b_before  # its audience changed: compiled again, and right
+        assert b_after.decide(Viewer(country="MX")) is not None and b_after.decide(Viewer(country="CA")) is None
+        assert len(second.compiled) == 2  # nothing stale kept

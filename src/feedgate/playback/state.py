@@ -38,6 +38,7 @@ from feedgate.settings import Settings
 log = logging.getLogger("feedgate.decisions")
 
 
+BlackoutKey = tuple[tuple[RuleSpec, ...], tuple[AudienceSpec, ...]]  # a blackout's rules and their audiences
 HISTORY = 64  # switches kept per group: the viewer's stream needs the last day's at most
 
 
@@ -82,6 +83,7 @@ class Snapshot:
     zip_dma: dict[str, str] = field(default_factory=dict)
     group_channels: dict[str, list[str]] = field(default_factory=dict)  # group -> its channels
     shown_by: dict[str, set[str]] = field(default_factory=dict)  # channel -> channels whose blackouts show it
+    compiled: dict[BlackoutKey, CompiledBlackout] = field(default_factory=dict)  # by their inputs (reuse)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,30 @@ def decide(plan: ChannelPlan, viewer: Viewer, located: bool, at: int, allow_unlo
     return Decision(blackout_id, compiled.decide(viewer))
 
 
-def load_snapshot(db: Database) -> Snapshot:
+def compiled_for(rules: list[RuleSpec], audiences: dict[str, AudienceSpec],
+                 cache: dict[BlackoutKey, CompiledBlackout], used: dict[BlackoutKey, CompiledBlackout]
+                 ) -> CompiledBlackout:
+    """A blackout's compiled matcher, reused from the previous build when its rules and their audiences are
+    the same values: a change to one audience recompiles the blackouts that use it, not every channel's."""
+    involved: dict[str, AudienceSpec] = {}
+    for rule in rules:
+        spec = audiences.get(rule.audience_id or "")
+        if spec is not None:
+            involved[spec.id] = spec
+            for sub in spec.sub_audiences:
+                if sub in audiences:
+                    involved[sub] = audiences[sub]
+    key = (tuple(rules), tuple(involved.values()))
+    compiled = used.get(key) or cache.get(key)
+    if compiled is None:
+        compiled = CompiledBlackout(rules, audiences)
+    used[key] = compiled
+    return compiled
+
+
+def load_snapshot(db: Database, cache: dict[BlackoutKey, CompiledBlackout] | None = None) -> Snapshot:
+    """The whole state from the database; blackouts compiled before (in `cache`) are reused when unchanged,
+    and `snapshot.compiled` holds those of this build (the next build's cache)."""
     with db.reading() as conn, Session(bind=conn) as session:
         version = session.scalar(select(versions.ConfigVersion.version)
                                  .where(versions.ConfigVersion.id == versions.DECISIONS)) or 0
@@ -152,8 +177,8 @@ def load_snapshot(db: Database) -> Snapshot:
             order.setdefault(link.blackout_pk, []).append(link.rule_id)
         for blackout in session.execute(select(Blackout.id, Blackout.channel_id, Blackout.blackout_id)):
             specs = [rules[r] for r in order.get(blackout.id, []) if r in rules]
-            snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = CompiledBlackout(specs,
-                                                                                                      audiences)
+            snapshot.channels[blackout.channel_id].blackouts[blackout.blackout_id] = compiled_for(
+                specs, audiences, cache or {}, snapshot.compiled)
         snapshot.zip_dma = dict(session.execute(select(ZipDma.zip, ZipDma.dma)).tuples().all())
         _load_history(session, snapshot, groups)
     return snapshot
@@ -256,7 +281,7 @@ class DecisionState:
                 return True
             started = time.perf_counter()
             try:
-                snapshot = load_snapshot(self.db)
+                snapshot = load_snapshot(self.db, self._snapshot.compiled)
             except Exception as exc:
                 REBUILD_FAILURES.inc()
                 if time.monotonic() >= self._quiet_until:  # retried at every poll: logged once a minute
