@@ -187,7 +187,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--http-rules", type=int, default=200)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--config", choices=("small", "large"), default="small",
+                        help="large: 1,000 channels, 5,000 audiences, 200 rules on 100 channels (decisions_large.py)")
     args = parser.parse_args()
+    if args.config == "large":
+        from benchmarks.decisions_large import main as large
+
+        large(args.seconds)
+        return
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}")
     in_process(args.seconds)

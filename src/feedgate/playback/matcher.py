@@ -136,6 +136,24 @@ class CompiledBlackout:
                 subs = tuple(i for i in (single(s) for s in spec.sub_audiences) if i is not None)
                 self._supers[spec.id] = (spec.match_type, subs)
 
+        self._index(singles)
+        self._v4.freeze()
+        self._v6.freeze()
+
+        # Rules whose audience can only match when the viewer hits it (ANY, or ALL with criteria) are
+        # found from the hits; the rest ("dense": all_viewers, NONE, supers, empty ALL) are scanned in order.
+        self._sparse_first: dict[int, int] = {}
+        self._dense: list[int] = []
+        for position, rule in enumerate(self.rules):
+            single_index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
+            if single_index is not None and (self._match_type[single_index] == "ANY" or
+                                      (self._match_type[single_index] == "ALL" and self._needed[single_index])):
+                self._sparse_first.setdefault(single_index, position)
+            else:
+                self._dense.append(position)
+
+    def _index(self, singles: list[AudienceSpec]) -> None:
+        """Value -> audience indexes, and the checks of ALL audiences (indexed under one criterion)."""
         self._match_type = [s.match_type for s in singles]
         self._needed = [sum(1 for c in CRITERIA if getattr(s, c)) for s in singles]
         self._values: dict[str, dict[str, list[int]]] = {c: {} for c in CRITERIA if c != "ip_networks"}
@@ -158,20 +176,6 @@ class CompiledBlackout:
                 table = self._values[criterion]
                 for value in getattr(spec, criterion):
                     table.setdefault(value.lower() if criterion == "devices" else value, []).append(index)
-        self._v4.freeze()
-        self._v6.freeze()
-
-        # Rules whose audience can only match when the viewer hits it (ANY, or ALL with criteria) are
-        # found from the hits; the rest ("dense": all_viewers, NONE, supers, empty ALL) are scanned in order.
-        self._sparse_first: dict[int, int] = {}
-        self._dense: list[int] = []
-        for position, rule in enumerate(self.rules):
-            single_index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
-            if single_index is not None and (self._match_type[single_index] == "ANY" or
-                                      (self._match_type[single_index] == "ALL" and self._needed[single_index])):
-                self._sparse_first.setdefault(single_index, position)
-            else:
-                self._dense.append(position)
 
     def _hits(self, viewer: Viewer) -> dict[int, int]:
         counts: dict[int, int] = {}

@@ -1,0 +1,158 @@
+"""Decisions at a real operator's size (`python benchmarks/decisions.py --config large`).
+
+Built through the API: 1,000 channels, 5,000 audiences (20 of a whole state's 40,000 zips, 200 of 200 DMAs,
+the rest small), 200 superaudiences over them, 200 rules shared by the blackouts of 100 channels (200 rules
+each), 10 % of the channels in a blackout. Prints: the time to create a 40,000-zip audience, the compiled
+state's memory and build time, signed decisions/s over HTTP for five kinds of viewer with the ratio to a bare
+async route of the same run, how long one rule's change takes to reach decisions on both processes of
+`--workers 2`, and the worst latency a viewer of another channel saw meanwhile.
+"""
+
+import gc
+import random
+import statistics
+import threading
+import time
+import tracemalloc
+from urllib.parse import urlencode
+
+import httpx
+
+from benchmarks._baseline import baseline_server
+from benchmarks._load import rate
+from benchmarks._server import ServerProcess, sqlite_backend
+from feedgate.auth.signing import signed_params
+from feedgate.auth.tokens import token_query
+from feedgate.playback.state import load_snapshot
+
+STATE_ZIPS = [f"{i:05d}" for i in range(10000, 50000)]
+
+
+def build(api, rng: random.Random) -> tuple[list[str], list[str], dict[str, float]]:  # type: ignore[no-untyped-def]
+    figures: dict[str, float] = {}
+    channels = [api.make_channel(f"ch{i}")["id"] for i in range(1000)]
+    audiences: list[str] = []
+    started = time.perf_counter()
+    for i in range(20):
+        t = time.perf_counter()
+        r = api.post("/audiences", {"desc": f"state {i}", "match_type": "ANY",
+                                    "zip_codes": STATE_ZIPS[i * 500:] + STATE_ZIPS[:i * 500]})
+        assert r.status_code == 201, r.text
+        figures.setdefault("state_audience_ms", (time.perf_counter() - t) * 1000)
+        audiences.append(r.json()["id"])
+    for i in range(200):
+        dmas = [str(500 + (i + k) % 300) for k in range(200)]
+        audiences.append(api.post("/audiences", {"desc": f"region {i}", "dma_codes": dmas}).json()["id"])
+    while len(audiences) < 5000:
+        i = len(audiences)
+        body = {"desc": f"a{i}", "match_type": "ALL", "country_codes": ["US"],
+                "zip_codes": [f"{rng.randrange(100000):05d}" for _ in range(20)], "devices": ["roku", "ios"]}
+        audiences.append(api.post("/audiences", body).json()["id"])
+    figures["audiences_s"] = time.perf_counter() - started
+    supers = []
+    for i in range(200):
+        subs = rng.sample(audiences[220:], 3)
+        supers.append(api.post("/audiences", {"desc": f"super {i}", "type": "Multiple", "match_type": "ANY",
+                                              "sub_audiences": subs}).json()["id"])
+    pool = audiences[:20] + audiences[20:220:4] + audiences[220:300] + supers[:50]
+    rules = [api.post("/rules", {"desc": f"r{i}", "audience": pool[i % len(pool)]}).json()["id"]
+             for i in range(200)]
+    for ch in channels[:100]:
+        assert api.post(f"/channels/{ch}/blackouts", {"blackout_id": "B", "rules": rules}).status_code == 201
+        assert api.put(f"/channels/{ch}/program", {"blackout_id": "B"}).status_code in (200, 201)
+    return channels, rules, figures
+
+
+def viewer_kinds(api, channel: str, rng: random.Random) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    path = f"/api/v4/channels/{channel}/playback"
+
+    def signed(**viewer: str) -> tuple[str, str, None]:
+        return ("GET", f"{path}?{urlencode({**signed_params(api.user_id, api.api_key), **viewer})}", None)
+
+    return {
+        "matching (a state's zip)": [signed(**{"repl.cbcc": "US", "repl.cbzip": rng.choice(STATE_ZIPS)})
+                                     for _ in range(300)],
+        "matching none (US)": [signed(**{"repl.cbcc": "US", "repl.cbzip": f"{rng.randrange(60000, 99999):05d}"})
+                               for _ in range(300)],
+        "unlocated": [signed(ip="192.0.2.1") for _ in range(300)],
+        "IPv6, Canada": [signed(ip="2001:db8::1", **{"repl.cbcc": "CA"}) for _ in range(300)],
+        "playback token": [("GET", f"{path}?" + token_query(api.user_id, api.api_key, channel, 600,
+                                                            {"repl.cbcc": "US", "repl.cbzip": "99999"}), None)
+                           for _ in range(300)],
+    }
+
+
+def propagation(url: str, api, channel: str, rule: str, other: str) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Change one rule's content; seconds until 30 fresh connections in a row (both workers) answer the new
+    content, and the worst and median latency a probe on another channel saw meanwhile."""
+    stop, probe = threading.Event(), []
+
+    def watch() -> None:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            while not stop.is_set():
+                q = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US", "repl.cbzip": "99999"}
+                t = time.perf_counter()
+                c.get(f"/api/v4/channels/{other}/playback", params=q)
+                probe.append((time.perf_counter() - t) * 1000)
+                time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    time.sleep(1)
+    before = len(probe)
+    zip_code = STATE_ZIPS[0]
+    started = time.perf_counter()
+    r = api.patch(f"/rules/{rule}", {"alternate_content_type": "channel", "alternate_content_id": other})
+    assert r.status_code == 200, r.text
+    seen = 0
+    while seen < 30:
+        q = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US", "repl.cbzip": zip_code}
+        answer = httpx.get(f"{url}/api/v4/channels/{channel}/playback", params=q, timeout=30).json()
+        seen = seen + 1 if answer["content"]["type"] == "channel" else 0
+    took = time.perf_counter() - started
+    time.sleep(0.5)
+    stop.set()
+    watcher.join()
+    during = probe[before:]
+    return took, max(during), statistics.median(probe[:before])
+
+
+def main(seconds: float) -> None:
+    rng = random.Random(7)
+    with sqlite_backend() as backend, baseline_server() as bare:
+        api = backend.new_user("rights")
+        t = time.perf_counter()
+        channels, rules, figures = build(api, rng)
+        print(f"large configuration built through the API in {time.perf_counter() - t:.0f} s "
+              f"(5,000 audiences in {figures['audiences_s']:.0f} s; one 40,000-zip audience "
+              f"{figures['state_audience_ms']:.0f} ms)")
+        gc.collect()
+        tracemalloc.start()
+        t = time.perf_counter()
+        snapshot = load_snapshot(backend.db)
+        build_s = time.perf_counter() - t
+        size, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        t = time.perf_counter()
+        load_snapshot(backend.db, snapshot.compiled)
+        reuse_s = time.perf_counter() - t
+        print(f"compiled state: {size / 2**20:.0f} MiB (tracemalloc), built from the database in {build_s:.2f} s; "
+              f"again with every blackout reused {reuse_s:.2f} s")
+        del snapshot
+        base = rate(bare, [("GET", "/", None)], seconds)
+        print(f"bare async route: {base['rps']:,.0f} req/s")
+        for kind, requests in viewer_kinds(api, channels[0], rng).items():
+            rate(backend.server.base_url, requests, 1)
+            got = rate(backend.server.base_url, requests, seconds)
+            print(f"  {kind:<26} {got['rps']:>7,.0f} req/s  p99 {got.get('p99_ms', 0):6.1f} ms  "
+                  f"ratio {got['rps'] / base['rps']:.2f}")
+        backend.server.stop()
+        two = ServerProcess(backend.database_url, env_extra={"FEEDGATE_LOG_LEVEL": "warning",
+                                                             "FEEDGATE_WORKERS": "2"}).start()
+        try:
+            time.sleep(3)
+            took, worst, usual = propagation(two.base_url, api, channels[0], rules[0], channels[500])
+        finally:
+            two.stop()
+        print(f"one rule's change reached decisions on both processes in {took:.2f} s; a viewer of another "
+              f"channel meanwhile: worst {worst:.1f} ms (median before {usual:.1f} ms)")
