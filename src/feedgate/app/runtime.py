@@ -47,8 +47,9 @@ log = logging.getLogger("feedgate")
 class Dispatcher:
     """The one after-commit path for a change committed in this process, by domain.
 
-    Decisions are rebuilt here, in the committing thread, before its request answers (readers on the event
-    loop never build; they keep the previous state until the new one is swapped in). The
+    Decisions are marked stale before anyone answers again, and the watcher's thread rebuilds them at once
+    (coalesced: a burst of writes is one build); a reader that needs them meanwhile builds or waits off the
+    event loop (`DecisionState.fresh`). The
     fleet's change is applied to the registry as a delta (the groups and slicers it touched), which wakes
     the engine for those groups and moves their channels' sources; the engine's own switches are applied
     already. The console's live stream re-renders.
@@ -62,8 +63,7 @@ class Dispatcher:
     def __call__(self, changes: Changes) -> None:
         if changes.decisions:
             self.decisions.invalidate()
-            if not self.decisions.rebuild():
-                self.watcher.kick()  # retried by the watcher's thread
+            self.watcher.kick()
         if changes.fleet and changes.mirrored:
             self.registry.applied(changes.fleet_version)
         elif changes.fleet:

@@ -38,6 +38,7 @@ async def playback(
     cbdevice: Annotated[str | None, _param("repl.cbdevice")] = None,
 ) -> PlaybackDecision:
     query = ViewerQuery(ip=ip, at=at, cbip=cbip, cbcc=cbcc, cbzip=cbzip, cbdma=cbdma, cbdevice=cbdevice)
+    await decisions.fresh()
     return playback_decision(decisions, channel_id, owner, query, request.client.host if request.client else None)
 
 
@@ -59,6 +60,7 @@ def hot_playback(decisions: DecisionState, signatures: SignatureCheck) -> HotRou
         owner = await signatures.owner(query.get("msg"), query.get("sig"), "GET", request.scope["path"],
                                        request.read_body)
         request.scope[VERIFIED_OWNER] = owner
+        await decisions.fresh()
         return playback_decision(decisions, request.path_params["channel_id"], owner, ViewerQuery(**fields),
                                  request.client_host)
 

@@ -6,6 +6,7 @@ made the change (`invalidate`, after the commit). The fleet never rebuilds it: a
 slate on or off) reaches the channels of that group as a delta from the registry (`on_fleet`).
 """
 
+import asyncio
 import bisect
 import ipaddress
 import logging
@@ -14,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -265,11 +267,21 @@ class DecisionState:
     def invalidate(self) -> None:
         self._wanted += 1
 
+    @property
+    def stale(self) -> bool:
+        return self._built < self._wanted
+
+    async def fresh(self) -> None:
+        """For readers on the event loop: a stale state is built in a worker thread while the loop serves
+        others (the watcher's thread is usually at it already; the lock makes this wait for it)."""
+        if self.stale:
+            await anyio.to_thread.run_sync(self.rebuild)
+
     def snapshot(self) -> Snapshot:
-        """The current state, never rebuilt here once one exists: readers run on the event loop, and a build
-        of a large configuration takes long. Changes are built by whoever made them (the committing thread,
-        before its answer) or by the watcher's thread, and swapped in whole."""
-        if self._built == 0:  # nothing built yet: the first reader waits for it
+        """The state with every change made so far. On the event loop it is never built here (a build of a
+        large configuration takes long): loop readers `await fresh()` first, and otherwise get the state
+        swapped in last. Threads build a stale state before they read it."""
+        if self._built == 0 or (self.stale and not _on_event_loop()):
             self.rebuild()
         return self._snapshot
 
@@ -321,6 +333,14 @@ class DecisionState:
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome].inc()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _switched(snapshot: Snapshot, channel_id: str, plan: ChannelPlan, source: str | None, at: int) -> None:
