@@ -13,7 +13,7 @@ import httpx
 
 from feedgate.auth.tokens import token_query
 from feedgate.client import FeedgateClient
-from tests.support import Api, active, assert_error, wait_for
+from tests.support import Api, active, assert_error, events, wait_for
 from tests.support.media import FFMPEG, STAGE_FAST, Beating, Stage, ViewerLog, encoders, source_of
 
 
@@ -90,7 +90,10 @@ def _failover_keeps_playing(stage: Stage) -> None:
     api = stage.backend.new_user()
     g, ch = stage.channel_on(api)
     with Beating(api, g["id"], {"enc-a": stage.a.url, "enc-b": stage.b.url}) as beating:
-        wait_for(lambda: active(api, g["id"]) == "enc-a")
+        # Two ffmpeg encoders share the runner's cores with the server: a generous first wait, and what the
+        # group looked like if it runs out.
+        wait_for(lambda: active(api, g["id"]) == "enc-a", timeout=20,
+                 explain=lambda: (api.get(f"/failover-groups/{g['id']}").text, events(api, g["id"])[-5:]))
         viewer = ViewerLog(stage.url(api, ch["id"]))
         viewer.until(lambda p: sources_now(p)[-1:] == ["/a"])
         out = Path(tempfile.mkdtemp()) / "watched.ts"
@@ -236,8 +239,8 @@ class TestFrozenOutput:
             started = time.monotonic()
             wait_for(lambda: active(api, g["id"]) == "enc-b", timeout=15)
             took = time.monotonic() - started
-            events = api.get(f"/failover-groups/{g['id']}/events").json()["items"]
-            failover = next(e for e in events if e["kind"] == "failover" and e["to_slicer_id"] == "enc-b")
+            history = api.get(f"/failover-groups/{g['id']}/events").json()["items"]
+            failover = next(e for e in history if e["kind"] == "failover" and e["to_slicer_id"] == "enc-b")
             assert "playlist_stale_ms" in failover["reason"], failover
             signals = api.get("/slicers/enc-f").json()["signals"]
             assert signals.get("playlist_stale_ms", 0) >= 3000, signals  # 3 target durations of 1 s

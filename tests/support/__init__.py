@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -226,14 +226,16 @@ def assert_error(response: httpx.Response, status: int, *mentions: str) -> dict[
     return dict(body)
 
 
-def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05,
+             explain: Callable[[], object] | None = None) -> Any:
+    """`explain`, when given, says what was seen instead (a failure on a busy runner is then readable)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError("condition not met in time" + (f": {explain()}" if explain else ""))
         time.sleep(interval)
 
 
