@@ -3,10 +3,13 @@
 1. In process: compiled matcher decisions per second on one core with 10, 200 and 1,000 rules
    (each audience 100 zips and a few networks), against a naive rule-by-rule scan measured in the
    same run (the ratio), and the memory of the compiled state for 1,000 audiences.
-2. Over HTTP: signed playback decisions per second against a bare async FastAPI route served by the
-   same venv's uvicorn in the same run (the Python HTTP limit on this machine), same client.
+2. Over HTTP, the channel of issue #28 (a blackout of 200 rules in force, each audience ALL of country US,
+   100 zips and two devices): signed decisions per second for five kinds of viewer (matching, matching
+   none, unlocated, IPv6, a playback token) and the viewer's media playlist on the same channel, each
+   against a bare async FastAPI route served by the same venv's uvicorn in the same run, same client.
+3. `--config large`: an operator's whole configuration, built through the API (decisions_large.py).
 
-Usage: python benchmarks/decisions.py [--seconds 3] [--http-rules 200]
+Usage: python benchmarks/decisions.py [--seconds 3] [--http-rules 200] [--config large]
 """
 
 import argparse
@@ -16,6 +19,7 @@ import ipaddress
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -124,62 +128,119 @@ def granian(app: str, env: dict[str, str]) -> Iterator[str | None]:
         proc.wait(10)
 
 
+def the_channel(api, rules: int, rng: random.Random) -> tuple[dict, list[list[str]]]:  # type: ignore[no-untyped-def]
+    """The issue's channel: a blackout of `rules` rules in force, each audience ALL of country US, 100 zips and
+    two devices. Returns the channel and each audience's zips."""
+    channel = api.make_channel("bench")
+    ids, zips = [], []
+    for i in range(rules):
+        mine = [f"{rng.randrange(100000):05d}" for _ in range(100)]
+        a = api.post("/audiences", {"desc": f"a{i}", "match_type": "ALL", "country_codes": ["US"],
+                                    "zip_codes": mine, "devices": ["roku", "ios"]}).json()
+        ids.append(api.post("/rules", {"desc": f"r{i}", "audience": a["id"]}).json()["id"])
+        zips.append(mine)
+    assert api.post(f"/channels/{channel['id']}/blackouts", {"blackout_id": "B", "rules": ids}).status_code == 201
+    assert api.put(f"/channels/{channel['id']}/program", {"blackout_id": "B"}).status_code in (200, 201)
+    return channel, zips
+
+
+def viewer_kinds(api, channel: str, zips: list[list[str]], rng: random.Random) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """500 signed requests for each kind of viewer the issue names."""
+    from feedgate.auth.tokens import token_query
+
+    path = f"/api/v4/channels/{channel}/playback"
+
+    def signed(**viewer: str) -> tuple[str, str, None]:
+        return ("GET", f"{path}?{urlencode({**signed_params(api.user_id, api.api_key), **viewer})}", None)
+
+    def ipv4() -> str:
+        return f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+    return {
+        "matching (US, a rule's zip, roku)": [
+            signed(**{"repl.cbcc": "US", "repl.cbzip": rng.choice(rng.choice(zips)), "repl.cbdevice": "roku"})
+            for _ in range(500)],
+        "matching none (US, other zip)": [signed(**{"repl.cbcc": "US", "repl.cbzip": f"{rng.randrange(100000):05d}",
+                                                    "repl.cbdevice": "roku"}) for _ in range(500)],
+        "unlocated (an IPv4 address only)": [signed(ip=ipv4()) for _ in range(500)],
+        "IPv6 (address and Canada)": [signed(ip=f"2001:db8::{rng.randrange(1, 65535):x}", **{"repl.cbcc": "CA"})
+                                      for _ in range(500)],
+        "playback token (repl.cb* in it)": [
+            ("GET", f"{path}?" + token_query(api.user_id, api.api_key, channel, 3600,
+                                             {"repl.cbcc": "US", "repl.cbzip": rng.choice(rng.choice(zips)),
+                                              "repl.cbdevice": "ios"}), None) for _ in range(500)],
+    }
+
+
+def media_playlists(api, channel: dict, zips: list[list[str]], rng: random.Random) -> list:  # type: ignore[no-untyped-def]
+    """The viewer's media playlist on the same channel, 500 viewers' tokens, half of them blacked out."""
+    from feedgate.auth.tokens import token_query
+
+    paths = []
+    for i in range(500):
+        zip_code = rng.choice(rng.choice(zips)) if i % 2 else f"{rng.randrange(100000):05d}"
+        query = token_query(api.user_id, api.api_key, channel["id"], ttl_s=3600,
+                            extras={"repl.cbcc": "US", "repl.cbzip": zip_code, "repl.cbdevice": "roku"})
+        paths.append(("GET", f"/channel/{channel['id']}/0.m3u8?{query}", None))
+    return paths
+
+
 def over_http(seconds: float, http_rules: int) -> None:
     from benchmarks._baseline import baseline_server
     from benchmarks._load import rate
     from benchmarks._server import ServerProcess, sqlite_backend
+    from benchmarks.viewer_stream import LiveOrigin, heartbeating
 
+    origin = LiveOrigin()
     with sqlite_backend() as backend, baseline_server() as bare:
         api = backend.new_user("bench")
-        channel = api.make_channel("bench")
         rng = random.Random(2)
-        rules = []
-        for i in range(http_rules):
-            zips = [f"{rng.randrange(100000):05d}" for _ in range(100)]
-            a = api.post("/audiences", {"desc": f"a{i}", "zip_codes": zips}).json()
-            rules.append(api.post("/rules", {"desc": f"r{i}", "audience": a["id"]}).json()["id"])
-        api.post(f"/channels/{channel['id']}/blackouts", {"blackout_id": "B", "rules": rules})
-        api.put(f"/channels/{channel['id']}/program", {"blackout_id": "B"})
-        path = f"/api/v4/channels/{channel['id']}/playback"
-        playback = []
-        for _ in range(500):
-            query = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US",
-                     "repl.cbzip": f"{rng.randrange(100000):05d}"}
-            playback.append(("GET", f"{path}?{urlencode(query)}", None))
+        channel, zips = the_channel(api, http_rules, rng)
+        group = api.make_group("bench")
+        api.put(f"/failover-groups/{group['id']}/channels", {"channels_ids_to_add": [channel["id"]]})
+        kinds = viewer_kinds(api, channel["id"], zips, rng)
+        playlists = media_playlists(api, channel, zips, rng)
         rows: list[tuple[str, dict[str, float]]] = []
-        rate(backend.server.base_url, playback, 1)  # warm up
-        rows.append(("bare async route", rate(bare, [("GET", "/", None)], seconds)))
-        rows.append(("signed playback", rate(backend.server.base_url, playback, seconds)))
+        with heartbeating(api, group["id"], origin.url):
+            deadline = time.monotonic() + 30  # on air, and a segment of the source listed
+            while "seg" not in httpx.get(backend.server.base_url + playlists[0][1]).text:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the bench slicer's source never reached the viewer's playlist")
+                time.sleep(0.5)
+            for requests in kinds.values():
+                rate(backend.server.base_url, requests, 1)  # warm up
+            rows.append(("bare async route", rate(bare, [("GET", "/", None)], seconds)))
+            for kind, requests in kinds.items():
+                rows.append((kind, rate(backend.server.base_url, requests, seconds)))
+            rate(backend.server.base_url, playlists, 1)
+            rows.append(("media playlist (/channel/{id}/0.m3u8)", rate(backend.server.base_url, playlists, seconds)))
+            rows.append(("bare async route, again", rate(bare, [("GET", "/", None)], seconds)))
         backend.server.stop()  # the same file, now served by two processes
         env = {"FEEDGATE_LOG_LEVEL": "warning", "FEEDGATE_WORKERS": "2", "PATH": os.environ.get("PATH", "")}
         two = ServerProcess(backend.database_url, env_extra=env).start()
+        none = kinds["matching none (US, other zip)"]
         try:
             time.sleep(2)  # the second worker starts after the first answers
-            rate(two.base_url, playback, 1)
-            rows.append(("signed playback, --workers 2", rate(two.base_url, playback, seconds)))
+            rate(two.base_url, none, 1)
+            rows.append(("matching none, --workers 2", rate(two.base_url, none, seconds)))
         finally:
             two.stop()
-        # granian, for the choice of server: the bare route and the same app, one process each.
-        env = {"FEEDGATE_DATABASE_URL": backend.database_url, "FEEDGATE_LOG_LEVEL": "warning"}
+        # granian, for the choice of server (docs/performance.md): the bare route and the same app.
         with granian("benchmarks._baseline:app", {}) as url:
             if url:
                 rows.append(("granian: bare async route", rate(url, [("GET", "/", None)], seconds)))
-        with granian("benchmarks._granian_app:app", env) as url:
+        app_env = {"FEEDGATE_DATABASE_URL": backend.database_url, "FEEDGATE_LOG_LEVEL": "warning"}
+        with granian("benchmarks._granian_app:app", app_env) as url:
             if url:
-                rate(url, playback, 1)
-                rows.append(("granian: signed playback", rate(url, playback, seconds)))
-        print(f"over HTTP ({http_rules} rules, 32 connections, load generator on the same 2-core machine):")
+                rate(url, none, 1)
+                rows.append(("granian: matching none", rate(url, none, seconds)))
+        print(f"over HTTP (a blackout of {http_rules} rules in force, each ALL of US, 100 zips and two devices; "
+              f"wrk 32 connections on the same 2-core machine):")
+        base = statistics.mean(figures["rps"] for name, figures in rows if name.startswith("bare async"))
         for name, figures in rows:
-            extra = f"  p50 {figures['p50_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms" if "p50_ms" in figures else ""
-            print(f"  {name:<30} {figures['rps']:>8,.0f} req/s{extra}")
-        got = dict(rows)
-        ratio = got["signed playback"]["rps"] / got["bare async route"]["rps"]
-        print(f"  ratio playback / bare async route: {ratio:.2f}")
-        print(f"  --workers 2 / one worker: "
-              f"{got['signed playback, --workers 2']['rps'] / got['signed playback']['rps']:.2f}x")
-        if "granian: signed playback" in got:
-            print(f"  granian / uvicorn, signed playback: "
-                  f"{got['granian: signed playback']['rps'] / got['signed playback']['rps']:.2f}x")
+            extra = f"  p50 {figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms" if "p50_ms" in figures else ""
+            print(f"  {name:<40} {figures['rps']:>8,.0f} req/s{extra}  ratio {figures['rps'] / base:.2f}")
+        print(f"  (ratios against the mean of the two bare-route runs, {base:,.0f} req/s)")
 
 
 def main() -> None:
