@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -144,8 +144,11 @@ def the_channel(api, rules: int, rng: random.Random) -> tuple[dict, list[list[st
     return channel, zips
 
 
-def viewer_kinds(api, channel: str, zips: list[list[str]], rng: random.Random) -> dict[str, list]:  # type: ignore[no-untyped-def]
-    """500 signed requests for each kind of viewer the issue names."""
+def viewer_kinds(api, channel: str, zips: list[list[str]], rng: random.Random,  # type: ignore[no-untyped-def]
+                 outside: Callable[[], str] | None = None) -> dict[str, list]:  # type: ignore[type-arg]
+    """500 signed requests for each kind of viewer the issue names: `zips` are the rules' zips (a viewer
+    matches with one of them), `outside` makes a zip no rule holds (default: any zip)."""
+    other = outside or (lambda: f"{rng.randrange(100000):05d}")
     from feedgate.auth.tokens import token_query
 
     path = f"/api/v4/channels/{channel}/playback"
@@ -160,7 +163,7 @@ def viewer_kinds(api, channel: str, zips: list[list[str]], rng: random.Random) -
         "matching (US, a rule's zip, roku)": [
             signed(**{"repl.cbcc": "US", "repl.cbzip": rng.choice(rng.choice(zips)), "repl.cbdevice": "roku"})
             for _ in range(500)],
-        "matching none (US, other zip)": [signed(**{"repl.cbcc": "US", "repl.cbzip": f"{rng.randrange(100000):05d}",
+        "matching none (US, other zip)": [signed(**{"repl.cbcc": "US", "repl.cbzip": other(),
                                                     "repl.cbdevice": "roku"}) for _ in range(500)],
         "unlocated (an IPv4 address only)": [signed(ip=ipv4()) for _ in range(500)],
         "IPv6 (address and Canada)": [signed(ip=f"2001:db8::{rng.randrange(1, 65535):x}", **{"repl.cbcc": "CA"})

@@ -14,16 +14,18 @@ import statistics
 import threading
 import time
 import tracemalloc
-from urllib.parse import urlencode
 
 import httpx
 
 from benchmarks._baseline import baseline_server
 from benchmarks._load import rate
-from benchmarks._server import ServerProcess, sqlite_backend
+from benchmarks._server import Api, ServerProcess, sqlite_backend
+from benchmarks.decisions import viewer_kinds
 from feedgate.auth.signing import signed_params
-from feedgate.auth.tokens import token_query
-from feedgate.playback.state import load_snapshot
+from feedgate.failover.registry import Registry
+from feedgate.kit.db import Database
+from feedgate.playback.state import DecisionState, load_snapshot
+from feedgate.settings import Settings
 
 STATE_ZIPS = [f"{i:05d}" for i in range(10000, 50000)]
 
@@ -63,28 +65,10 @@ def build(api, rng: random.Random) -> tuple[list[str], list[str], dict[str, floa
     return channels, rules, figures
 
 
-def viewer_kinds(api, channel: str, rng: random.Random) -> dict[str, list]:  # type: ignore[no-untyped-def]
-    path = f"/api/v4/channels/{channel}/playback"
-
-    def signed(**viewer: str) -> tuple[str, str, None]:
-        return ("GET", f"{path}?{urlencode({**signed_params(api.user_id, api.api_key), **viewer})}", None)
-
-    return {
-        "matching (a state's zip)": [signed(**{"repl.cbcc": "US", "repl.cbzip": rng.choice(STATE_ZIPS)})
-                                     for _ in range(300)],
-        "matching none (US)": [signed(**{"repl.cbcc": "US", "repl.cbzip": f"{rng.randrange(60000, 99999):05d}"})
-                               for _ in range(300)],
-        "unlocated": [signed(ip="192.0.2.1") for _ in range(300)],
-        "IPv6, Canada": [signed(ip="2001:db8::1", **{"repl.cbcc": "CA"}) for _ in range(300)],
-        "playback token": [("GET", f"{path}?" + token_query(api.user_id, api.api_key, channel, 600,
-                                                            {"repl.cbcc": "US", "repl.cbzip": "99999"}), None)
-                           for _ in range(300)],
-    }
-
-
 def propagation(url: str, api, channel: str, rule: str, other: str) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
-    """Change one rule's content; seconds until 30 fresh connections in a row (both workers) answer the new
-    content, and the worst and median latency a probe on another channel saw meanwhile."""
+    """Change one rule's content; seconds from the change until the first of 30 fresh connections in a row
+    (both workers) answered the new content, and the worst and median latency a probe on another channel saw
+    meanwhile (an upper bound of how long the change stalled the event loops)."""
     stop, probe = threading.Event(), []
 
     def watch() -> None:
@@ -104,17 +88,41 @@ def propagation(url: str, api, channel: str, rule: str, other: str) -> tuple[flo
     started = time.perf_counter()
     r = api.patch(f"/rules/{rule}", {"alternate_content_type": "channel", "alternate_content_id": other})
     assert r.status_code == 200, r.text
-    seen = 0
+    seen, streak_from = 0, 0.0
     while seen < 30:
         q = {**signed_params(api.user_id, api.api_key), "repl.cbcc": "US", "repl.cbzip": zip_code}
+        asked = time.perf_counter()
         answer = httpx.get(f"{url}/api/v4/channels/{channel}/playback", params=q, timeout=30).json()
-        seen = seen + 1 if answer["content"]["type"] == "channel" else 0
-    took = time.perf_counter() - started
+        if answer["content"]["type"] != "channel":
+            seen = 0
+        elif seen == 0:
+            seen, streak_from = 1, asked
+        else:
+            seen += 1
+    took = streak_from - started
     time.sleep(0.5)
     stop.set()
     watcher.join()
     during = probe[before:]
     return took, max(during), statistics.median(probe[:before])
+
+
+def build_stall(database_url: str) -> tuple[float, float]:
+    """A rebuild in which every blackout's compiled matcher is made again (the worst a change can cost), in a
+    thread as the server builds, while this thread keeps a 1 ms timer: the build's seconds, and the timer's
+    worst overshoot (how long the build kept an event loop of the same process from running)."""
+    state = DecisionState(Database(database_url), Settings(database_url=database_url), Registry(Database(database_url)))
+    state.rebuild()
+    state.snapshot().compiled.clear()  # as if the rules of every blackout had changed
+    state.invalidate()
+    worst, started = 0.0, time.perf_counter()
+    builder = threading.Thread(target=state.rebuild)
+    builder.start()
+    while builder.is_alive():
+        t = time.perf_counter()
+        time.sleep(0.001)
+        worst = max(worst, (time.perf_counter() - t) * 1000 - 1)
+    return time.perf_counter() - started, worst
 
 
 def main(seconds: float) -> None:
@@ -134,14 +142,18 @@ def main(seconds: float) -> None:
         size, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         t = time.perf_counter()
-        load_snapshot(backend.db, snapshot.compiled)
+        load_snapshot(backend.db, snapshot)
         reuse_s = time.perf_counter() - t
         print(f"compiled state: {size / 2**20:.0f} MiB (tracemalloc), built from the database in {build_s:.2f} s; "
               f"again with every blackout reused {reuse_s:.2f} s")
         del snapshot
+        took, stall = build_stall(backend.database_url)
+        print(f"a rebuild compiling every blackout again: {took:.2f} s in its thread; a 1 ms timer on the same "
+              f"process's loop overshot by {stall:.1f} ms at worst")
         base = rate(bare, [("GET", "/", None)], seconds)
         print(f"bare async route: {base['rps']:,.0f} req/s")
-        for kind, requests in viewer_kinds(api, channels[0], rng).items():
+        kinds = viewer_kinds(api, channels[0], [STATE_ZIPS], rng, outside=lambda: f"{rng.randrange(60000, 99999):05d}")
+        for kind, requests in kinds.items():
             rate(backend.server.base_url, requests, 1)
             got = rate(backend.server.base_url, requests, seconds)
             print(f"  {kind:<26} {got['rps']:>7,.0f} req/s  p99 {got.get('p99_ms', 0):6.1f} ms  "
@@ -151,7 +163,8 @@ def main(seconds: float) -> None:
                                                              "FEEDGATE_WORKERS": "2"}).start()
         try:
             time.sleep(3)
-            took, worst, usual = propagation(two.base_url, api, channels[0], rules[0], channels[500])
+            on_two = Api(two.base_url, api.user_id, api.api_key)  # the one-process server is gone
+            took, worst, usual = propagation(two.base_url, on_two, channels[0], rules[0], channels[500])
         finally:
             two.stop()
         print(f"one rule's change reached decisions on both processes in {took:.2f} s; a viewer of another "

@@ -1,6 +1,8 @@
 """The compiled matcher against an independent, literal reading of ALL/ANY/NONE and superaudiences."""
 
 import ipaddress
+import random
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,7 +71,7 @@ viewers = st.builds(Viewer, ip=st.one_of(st.none(), st.sampled_from(IPS)),
 def configurations(draw: st.DrawFn) -> tuple[list[RuleSpec], dict[str, AudienceSpec]]:
     audiences: dict[str, AudienceSpec] = {}
     for i, spec in enumerate(draw(st.lists(singles, min_size=1, max_size=5))):
-        audiences[f"s{i}"] = AudienceSpec(**{**spec.__dict__, "id": f"s{i}"})
+        audiences[f"s{i}"] = replace(spec, id=f"s{i}")
     single_ids = list(audiences)
     for i in range(draw(st.integers(0, 2))):
         subs = tuple(draw(st.lists(st.sampled_from(single_ids), unique=True, max_size=3)))
@@ -104,3 +106,49 @@ class TestCompiledMatcher:
         compiled = CompiledBlackout([RuleSpec("r", audience_id="net")], audiences)
         assert compiled.decide(Viewer(ip="10.1.9.9", country="US")) is not None
         assert compiled.decide(Viewer(ip="11.1.9.9", country="US")) is None
+
+
+def large_blackout(rng: random.Random) -> tuple[list[RuleSpec], dict[str, AudienceSpec]]:
+    """One blackout of the large configuration (benchmarks/decisions_large.py): 200 rules over 20 audiences of
+    a whole state's zips (40,000 each), DMA regions of 200 DMAs, small ALL audiences (US, 20 zips, devices),
+    NONE and network audiences, and superaudiences of each match type over three of them."""
+    audiences: dict[str, AudienceSpec] = {}
+    state = [f"{i:05d}" for i in range(10000, 50000)]
+    for i in range(20):
+        audiences[f"state{i}"] = AudienceSpec(f"state{i}", zip_codes=tuple(state[i * 500:] + state[:i * 500]))
+    for i in range(40):
+        audiences[f"region{i}"] = AudienceSpec(f"region{i}", dma_codes=tuple(str(500 + (i + k) % 300)
+                                                                             for k in range(200)))
+    for i in range(120):
+        match = ("ALL", "ALL", "NONE", "ANY")[i % 4]
+        audiences[f"small{i}"] = AudienceSpec(
+            f"small{i}", match_type=match, country_codes=("US",) if i % 3 else ("US", "CA"),
+            zip_codes=tuple(f"{rng.randrange(100000):05d}" for _ in range(20)), devices=("roku", "ios"),
+            ip_networks=(f"10.{i}.0.0/16",) if i % 5 == 0 else ())
+    singles = list(audiences)
+    for i in range(30):
+        audiences[f"super{i}"] = AudienceSpec(f"super{i}", type="Multiple", match_type=("ANY", "ALL", "NONE")[i % 3],
+                                              sub_audiences=tuple(rng.sample(singles[20:], 3)))
+    pool = sorted(audiences, key=lambda name: audiences[name].match_type == "NONE")  # most viewers match a NONE
+    rules = [RuleSpec(f"r{i}", audience_id=pool[i % len(pool)], content_type="asset", content_id=f"alt{i}")
+             for i in range(200)]
+    return rules, audiences
+
+
+LARGE_RULES, LARGE_AUDIENCES = large_blackout(random.Random(28))
+LARGE = CompiledBlackout(LARGE_RULES, LARGE_AUDIENCES)
+LARGE_ZIPS = sorted({z for name, a in LARGE_AUDIENCES.items() if name.startswith("small") for z in a.zip_codes})
+large_viewers = st.builds(
+    Viewer,
+    ip=st.one_of(st.none(), st.builds("10.{}.{}.{}".format, st.integers(0, 130), st.integers(0, 255),
+                                      st.integers(1, 254)), st.just("2001:db8::1")),
+    country=st.one_of(st.none(), st.sampled_from(["US", "CA", "MX"])),
+    zip=st.one_of(st.none(), st.sampled_from(LARGE_ZIPS), st.integers(0, 99999).map("{:05d}".format)),
+    dma=st.one_of(st.none(), st.integers(450, 850).map(str)),
+    device=st.one_of(st.none(), st.sampled_from(["roku", "IOS", "tv"])))
+
+
+@settings(max_examples=400, deadline=None)
+@given(large_viewers)
+def test_agrees_with_reference_on_the_large_configuration(viewer: Viewer) -> None:
+    assert LARGE.decide(viewer) == reference(LARGE_RULES, LARGE_AUDIENCES, viewer)

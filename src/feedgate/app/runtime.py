@@ -47,9 +47,10 @@ log = logging.getLogger("feedgate")
 class Dispatcher:
     """The one after-commit path for a change committed in this process, by domain.
 
-    Decisions are marked stale before anyone answers again, and the watcher's thread rebuilds them at once
-    (coalesced: a burst of writes is one build); a reader that needs them meanwhile builds or waits off the
-    event loop (`DecisionState.fresh`). The
+    Decisions: a change that can alter a decision answered now is built into the state before the writer
+    gets its answer (`DecisionState.settle`), so this process's next decision sees it while readers keep
+    the previous state until the swap and never wait; other changes (a new audience or rule) are left to
+    the watcher's thread, coalesced. The
     fleet's change is applied to the registry as a delta (the groups and slicers it touched), which wakes
     the engine for those groups and moves their channels' sources; the engine's own switches are applied
     already. The console's live stream re-renders.
@@ -63,7 +64,8 @@ class Dispatcher:
     def __call__(self, changes: Changes) -> None:
         if changes.decisions:
             self.decisions.invalidate()
-            self.watcher.kick()
+            if not (changes.decisions_in_use and self.decisions.settle()):
+                self.watcher.kick()
         if changes.fleet and changes.mirrored:
             self.registry.applied(changes.fleet_version)
         elif changes.fleet:

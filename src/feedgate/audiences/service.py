@@ -78,8 +78,8 @@ def _set_subs(session: Session, owner: str, audience: Audience, refs: list[str])
     session.add_all(SubAudience(super_id=audience.id, sub_id=sub_id, position=i) for i, sub_id in enumerate(ids))
 
 
-def _commit(session: Session, external_id: str | None) -> None:
-    commit_change(session, f"Field 'external_id': another audience already uses '{external_id}'.")
+def _commit(session: Session, external_id: str | None, *, in_use: bool = True) -> None:
+    commit_change(session, f"Field 'external_id': another audience already uses '{external_id}'.", in_use=in_use)
 
 
 def create_audience(session: Session, owner: str, data: AudienceCreate) -> Audience:
@@ -91,7 +91,7 @@ def create_audience(session: Session, owner: str, data: AudienceCreate) -> Audie
     session.add(audience)
     if data.type == "Multiple":
         _set_subs(session, owner, audience, data.sub_audiences or [])
-    _commit(session, data.external_id)
+    _commit(session, data.external_id, in_use=False)  # nothing refers to a new audience yet
     return audience
 
 

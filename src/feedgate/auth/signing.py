@@ -9,12 +9,14 @@ carry `_method`, `_path`, `_body_sha256` and `_nonce`, which tie the signature t
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 import time
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 MAX_MSG_CHARS = 16_384  # the base64 text; a genuine msg is a few hundred characters
@@ -60,8 +62,12 @@ def _reject_constant(name: str) -> Any:
     raise BadMessage(f"msg holds {name} (in '_timestamp' or elsewhere), which is not a JSON number")
 
 
-def decode_msg(msg: str) -> dict[str, Any]:
-    """The signed object, read with every size bounded: a hostile msg costs microseconds, never memory."""
+@functools.lru_cache(maxsize=256)
+def decode_msg(msg: str) -> Mapping[str, Any]:
+    """The signed object, read with every size bounded: a hostile msg costs microseconds, never memory.
+
+    Cached (a request's `msg` is read by `MsgParams` and by the signature check), so the answer is shared:
+    read it, never change it. A refused msg is not cached."""
     if len(msg) > MAX_MSG_CHARS:
         raise BadMessage(f"msg is longer than {MAX_MSG_CHARS} characters")
     try:

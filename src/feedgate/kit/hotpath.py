@@ -22,6 +22,7 @@ from feedgate.kit.errors import FeedgateError, database_unavailable
 
 ROUTE_LABEL = "feedgate.route"  # scope key: the route template, for metrics
 RECEIVED = "feedgate.received_ms"  # scope key: when the request began to arrive (kit.time.clock_ms)
+PARSED_QUERY = "feedgate.query"  # scope key: the query string's parameters, blanks kept, when parsed already
 
 
 @dataclass
@@ -35,7 +36,9 @@ class HotRequest:
     def query(self) -> dict[str, str]:
         """The query string's parameters, parsed when first asked (a token route never asks)."""
         if self._query is None:
-            self._query = dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))
+            parsed = self.scope.get(PARSED_QUERY)
+            self._query = {name: value for name, value in parsed.items() if value} if parsed is not None else \
+                dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))
         return self._query
 
     async def read_body(self) -> bytes:

@@ -73,12 +73,13 @@ def describe_clash(exc: IntegrityError, values: Mapping[str, object] | None = No
 
 
 def commit_change(session: Session, conflict_description: str | None = None,
-                  values: Mapping[str, object] | None = None) -> None:
-    """Commit a change decisions depend on or, on a uniqueness clash, 409 and nothing applied.
+                  values: Mapping[str, object] | None = None, *, in_use: bool = True) -> None:
+    """Commit a change decisions depend on (`in_use`: see `decisions_changed`) or, on a uniqueness clash, 409
+    and nothing applied.
 
     Without a description the 409 names the field the database refused (and its value, from `values`)."""
     try:
-        decisions_changed(session)
+        decisions_changed(session, in_use=in_use)
         session.commit()
     except IntegrityError as exc:
         session.rollback()

@@ -54,6 +54,7 @@ class Changes:
     """What one transaction changed, and (once committed) the versions it moved."""
 
     decisions: bool = False
+    decisions_in_use: bool = False  # the change can alter a decision answered now (see decisions_changed)
     fleet: bool = False
     groups: set[str] = field(default_factory=set)
     slicers: set[str] = field(default_factory=set)
@@ -70,9 +71,12 @@ def _changes(session: Session) -> Changes:
     return changes
 
 
-def decisions_changed(session: Session) -> None:
-    """This transaction changes what decisions compile."""
-    _changes(session).decisions = True
+def decisions_changed(session: Session, *, in_use: bool = True) -> None:
+    """This transaction changes what decisions compile. `in_use=False`: nothing refers to what it changed yet
+    (a new audience or rule), so no decision answered now can differ and nobody need wait for the rebuild."""
+    changes = _changes(session)
+    changes.decisions = True
+    changes.decisions_in_use |= in_use
 
 
 def fleet_changed(session: Session, groups: Iterable[str] = (), slicers: Iterable[str] = (), *,

@@ -28,6 +28,15 @@ class AudienceSpec:
     devices: tuple[str, ...] = ()
     sub_audiences: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Hashed once: a rebuild looks up every blackout by its audiences, some of a whole state's 40,000 zips.
+        object.__setattr__(self, "_hash", hash((self.id, self.type, self.match_type, self.country_codes,
+                                                self.zip_codes, self.dma_codes, self.ip_networks, self.devices,
+                                                self.sub_audiences)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -140,17 +149,37 @@ class CompiledBlackout:
         self._v4.freeze()
         self._v6.freeze()
 
-        # Rules whose audience can only match when the viewer hits it (ANY, or ALL with criteria) are
-        # found from the hits; the rest ("dense": all_viewers, NONE, supers, empty ALL) are scanned in order.
-        self._sparse_first: dict[int, int] = {}
+        # A rule whose audience can only match when the viewer hits one of its single audiences (ANY, or ALL
+        # with criteria; a superaudience ANY or ALL of such) is found from the hits: its position is filed
+        # under each of those audiences ("triggers"). The rest ("dense": all_viewers, NONE, an empty ALL,
+        # supers over those) are scanned in order. An audience is evaluated for its first rule only.
+        self._triggered: dict[int, list[int]] = {}
         self._dense: list[int] = []
+        seen: set[str] = set()
         for position, rule in enumerate(self.rules):
-            single_index = self._single_index.get(rule.audience_id or "") if not rule.all_viewers else None
-            if single_index is not None and (self._match_type[single_index] == "ANY" or
-                                      (self._match_type[single_index] == "ALL" and self._needed[single_index])):
-                self._sparse_first.setdefault(single_index, position)
-            else:
+            if not rule.all_viewers and rule.audience_id in seen:
+                continue  # the same audience answers the same: its first rule wins
+            triggers = None if rule.all_viewers else self._triggers(rule.audience_id or "")
+            if triggers is None:
                 self._dense.append(position)
+            else:
+                seen.add(rule.audience_id or "")
+                for index in triggers:
+                    self._triggered.setdefault(index, []).append(position)
+
+    def _hit_only(self, index: int) -> bool:
+        """Whether this single audience can match only a viewer who hits one of its values."""
+        return self._match_type[index] == "ANY" or (self._match_type[index] == "ALL" and bool(self._needed[index]))
+
+    def _triggers(self, audience_id: str) -> tuple[int, ...] | None:
+        """The single audiences one of which a viewer must hit for this audience to match, or None (dense)."""
+        index = self._single_index.get(audience_id)
+        if index is not None:
+            return (index,) if self._hit_only(index) else None
+        match_type, subs = self._supers[audience_id]
+        if match_type in ("ANY", "ALL") and subs and all(self._hit_only(i) for i in subs):
+            return subs
+        return None
 
     def _index(self, singles: list[AudienceSpec]) -> None:
         """Value -> audience indexes, and the checks of ALL audiences (indexed under one criterion)."""
@@ -225,9 +254,12 @@ class CompiledBlackout:
         counts = self._hits(viewer)
         best = len(self.rules)
         for index in counts:
-            position = self._sparse_first.get(index)
-            if position is not None and position < best and self._single_matches(index, counts, viewer):
-                best = position
+            for position in self._triggered.get(index, ()):
+                if position >= best:
+                    break
+                if self._rule_matches(self.rules[position], counts, viewer):
+                    best = position
+                    break
         for position in self._dense:
             if position >= best:
                 break

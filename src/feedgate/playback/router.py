@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from feedgate.auth.dependencies import VERIFIED_OWNER, SignatureCheck, ViewerOwner
+from feedgate.auth.dependencies import VERIFIED_OWNER, SignatureCheck, ViewerOwner, token_owner
+from feedgate.auth.tokens import is_token
 from feedgate.kit.deps import PlainRoute
 from feedgate.kit.hotpath import HotRequest, HotRoute, Pass
 from feedgate.playback.schemas import PlaybackDecision
@@ -43,12 +44,14 @@ async def playback(
 
 
 def hot_playback(decisions: DecisionState, signatures: SignatureCheck) -> HotRoute:
-    """The signed decision without FastAPI's machinery; tokens and anything unusual go to `playback` above."""
+    """The signed decision (msg/sig or a playback token) without FastAPI's machinery; anything unusual goes
+    to `playback` above."""
 
     async def handle(request: HotRequest) -> PlaybackDecision | None:
         raw = request.scope.get("query_string", b"")
         query = request.query
-        if "msg" not in query or raw.count(b"&") + 1 != len(query):  # a token, or a repeated parameter
+        signed = "msg" in query
+        if not (signed or is_token(raw)) or raw.count(b"&") + 1 != len(query):  # unsigned, or repeated
             raise Pass
         fields: dict[str, str] = {}
         for name, value in query.items():
@@ -57,11 +60,15 @@ def hot_playback(decisions: DecisionState, signatures: SignatureCheck) -> HotRou
                 if len(value) > longest:
                     raise Pass  # the FastAPI route words the error
                 fields[field] = value
-        owner = await signatures.owner(query.get("msg"), query.get("sig"), "GET", request.scope["path"],
-                                       request.read_body)
+        channel_id = request.path_params["channel_id"]
+        if signed:
+            owner = await signatures.owner(query.get("msg"), query.get("sig"), "GET", request.scope["path"],
+                                           request.read_body)
+        else:
+            owner, _ = await token_owner(signatures, raw, channel_id)
         request.scope[VERIFIED_OWNER] = owner
         await decisions.fresh()
-        return playback_decision(decisions, request.path_params["channel_id"], owner, ViewerQuery(**fields),
+        return playback_decision(decisions, channel_id, owner, ViewerQuery(**fields),
                                  request.client_host)
 
     return HotRoute("GET", PLAYBACK_PATH, handle)

@@ -88,8 +88,8 @@ def _apply(session: Session, owner: str, rule: Rule, data: RuleFields) -> None:
                           f"{rule.alternate_content_type}.")
 
 
-def _commit(session: Session, external_id: str | None) -> None:
-    commit_change(session, f"Field 'external_id': another rule already uses '{external_id}'.")
+def _commit(session: Session, external_id: str | None, *, in_use: bool = True) -> None:
+    commit_change(session, f"Field 'external_id': another rule already uses '{external_id}'.", in_use=in_use)
 
 
 def create_rule(session: Session, owner: str, data: RuleCreate) -> Rule:
@@ -97,7 +97,7 @@ def create_rule(session: Session, owner: str, data: RuleCreate) -> Rule:
                 alternate_content_id="", alternate_content_loop=True)
     _apply(session, owner, rule, data)
     session.add(rule)
-    _commit(session, data.external_id)
+    _commit(session, data.external_id, in_use=False)  # no blackout lists a new rule yet
     return rule
 
 
