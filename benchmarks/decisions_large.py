@@ -14,6 +14,7 @@ import statistics
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import httpx
 
@@ -24,7 +25,7 @@ from benchmarks.decisions import viewer_kinds
 from feedgate.auth.signing import signed_params
 from feedgate.failover.registry import Registry
 from feedgate.kit.db import Database
-from feedgate.playback.state import DecisionState, load_snapshot
+from feedgate.playback.state import DecisionState
 from feedgate.settings import Settings
 
 STATE_ZIPS = [f"{i:05d}" for i in range(10000, 50000)]
@@ -107,22 +108,62 @@ def propagation(url: str, api, channel: str, rule: str, other: str) -> tuple[flo
     return took, max(during), statistics.median(probe[:before])
 
 
-def build_stall(database_url: str) -> tuple[float, float]:
-    """A rebuild in which every blackout's compiled matcher is made again (the worst a change can cost), in a
-    thread as the server builds, while this thread keeps a 1 ms timer: the build's seconds, and the timer's
-    worst overshoot (how long the build kept an event loop of the same process from running)."""
-    state = DecisionState(Database(database_url), Settings(database_url=database_url), Registry(Database(database_url)))
-    state.rebuild()
-    state.snapshot().compiled.clear()  # as if the rules of every blackout had changed
-    state.invalidate()
+def listing(api, pid: int) -> str:  # type: ignore[no-untyped-def]
+    """The first page of audiences (the 20 of 40,000 zips among them): time, size, the server's memory."""
+    def rss_mib(field: str) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    before = rss_mib("VmRSS:")
+    t = time.perf_counter()
+    r = api.get("/audiences", params={"page_size": 40})
+    took = time.perf_counter() - t
+    assert r.status_code == 200, r.text
+    zips = sum(len(item["zip_codes"]) for item in r.json()["items"])
+    return (f"GET /audiences?page_size=40 (a page of the largest: {zips:,} zips): {took * 1000:.0f} ms, "
+            f"{len(r.content) / 2**20:.1f} MiB; server RSS {before:.0f} -> {rss_mib('VmRSS:'):.0f} MiB "
+            f"(peak {rss_mib('VmHWM:'):.0f})")
+
+
+def builds(database_url: str) -> dict[str, float]:
+    """The server's own builds (`DecisionState.rebuild`): the first, from the database; again with nothing
+    changed (every audience row and compiled matcher reused); and one in which every blackout's matcher is
+    made again (the worst a change can cost), in a thread while this thread keeps a 1 ms timer, whose worst
+    overshoot is how long the build kept an event loop of the same process from running."""
+    def state() -> DecisionState:
+        return DecisionState(Database(database_url), Settings(database_url=database_url),
+                             Registry(Database(database_url)))
+
+    figures: dict[str, float] = {}
+    gc.collect()
+    tracemalloc.start()
+    kept = state()
+    kept.rebuild()
+    figures["mib"] = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    del kept
+    gc.collect()
+    measured = state()
+    t = time.perf_counter()
+    measured.rebuild()
+    figures["first_s"] = time.perf_counter() - t
+    measured.invalidate()
+    t = time.perf_counter()
+    measured.rebuild()
+    figures["unchanged_s"] = time.perf_counter() - t
+    measured.snapshot().compiled.clear()  # as if the rules of every blackout had changed
+    measured.invalidate()
     worst, started = 0.0, time.perf_counter()
-    builder = threading.Thread(target=state.rebuild)
+    builder = threading.Thread(target=measured.rebuild)
     builder.start()
     while builder.is_alive():
         t = time.perf_counter()
         time.sleep(0.001)
         worst = max(worst, (time.perf_counter() - t) * 1000 - 1)
-    return time.perf_counter() - started, worst
+    figures["recompile_s"], figures["stall_ms"] = time.perf_counter() - started, worst
+    return figures
 
 
 def main(seconds: float) -> None:
@@ -134,22 +175,12 @@ def main(seconds: float) -> None:
         print(f"large configuration built through the API in {time.perf_counter() - t:.0f} s "
               f"(5,000 audiences in {figures['audiences_s']:.0f} s; one 40,000-zip audience "
               f"{figures['state_audience_ms']:.0f} ms)")
-        gc.collect()
-        tracemalloc.start()
-        t = time.perf_counter()
-        snapshot = load_snapshot(backend.db)
-        build_s = time.perf_counter() - t
-        size, _ = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        t = time.perf_counter()
-        load_snapshot(backend.db, snapshot)
-        reuse_s = time.perf_counter() - t
-        print(f"compiled state: {size / 2**20:.0f} MiB (tracemalloc), built from the database in {build_s:.2f} s; "
-              f"again with every blackout reused {reuse_s:.2f} s")
-        del snapshot
-        took, stall = build_stall(backend.database_url)
-        print(f"a rebuild compiling every blackout again: {took:.2f} s in its thread; a 1 ms timer on the same "
-              f"process's loop overshot by {stall:.1f} ms at worst")
+        b = builds(backend.database_url)
+        print(f"decision state: {b['mib']:.0f} MiB (tracemalloc); built from the database in {b['first_s']:.2f} s; "
+              f"again with nothing changed {b['unchanged_s']:.2f} s; with every blackout compiled again "
+              f"{b['recompile_s']:.2f} s, during which a 1 ms timer on the same process overshot by "
+              f"{b['stall_ms']:.1f} ms at worst")
+        print(listing(api, backend.server.proc.pid))
         base = rate(bare, [("GET", "/", None)], seconds)
         print(f"bare async route: {base['rps']:,.0f} req/s")
         kinds = viewer_kinds(api, channels[0], [STATE_ZIPS], rng, outside=lambda: f"{rng.randrange(60000, 99999):05d}")

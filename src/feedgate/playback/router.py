@@ -49,26 +49,30 @@ def hot_playback(decisions: DecisionState, signatures: SignatureCheck) -> HotRou
 
     async def handle(request: HotRequest) -> PlaybackDecision | None:
         raw = request.scope.get("query_string", b"")
-        query = request.query
-        signed = "msg" in query
-        if not (signed or is_token(raw)) or raw.count(b"&") + 1 != len(query):  # unsigned, or repeated
-            raise Pass
+        channel_id = request.path_params["channel_id"]
+        owner = None
+        if b"msg=" not in raw and is_token(raw):
+            owner, query = await token_owner(signatures, raw, channel_id)  # its parameters, read once
+            listed = len(query) + 1  # and its sig
+        else:
+            query = request.query
+            if "msg" not in query:
+                raise Pass
+            listed = len(query)
+        if raw.count(b"&") + 1 != listed:
+            raise Pass  # a repeated or blank parameter: the FastAPI route reads those its own way
         fields: dict[str, str] = {}
         for name, value in query.items():
             if name in PARAMS:
                 field, longest = PARAMS[name]
-                if len(value) > longest:
+                if not value or len(value) > longest:
                     raise Pass  # the FastAPI route words the error
                 fields[field] = value
-        channel_id = request.path_params["channel_id"]
-        if signed:
+        if owner is None:
             owner = await signatures.owner(query.get("msg"), query.get("sig"), "GET", request.scope["path"],
                                            request.read_body)
-        else:
-            owner, _ = await token_owner(signatures, raw, channel_id)
         request.scope[VERIFIED_OWNER] = owner
         await decisions.fresh()
-        return playback_decision(decisions, channel_id, owner, ViewerQuery(**fields),
-                                 request.client_host)
+        return playback_decision(decisions, channel_id, owner, ViewerQuery(**fields), request.client_host)
 
     return HotRoute("GET", PLAYBACK_PATH, handle)
