@@ -32,12 +32,13 @@ def is_dma(code: str) -> bool:
     return bool(DMA_RE.match(code))
 
 
-def valid_ip(value: str) -> str | None:
-    """The address in its normal form, or None when `value` is not an IPv4/IPv6 address."""
+def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, or None when `value` is not an IPv4/IPv6 address."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        return ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+
 
 
 def normalise_network(value: str) -> str:

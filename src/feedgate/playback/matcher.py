@@ -48,6 +48,9 @@ class RuleSpec:
     loop: bool = True
 
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
 @dataclass(frozen=True)
 class Viewer:
     ip: str | None = None
@@ -55,6 +58,15 @@ class Viewer:
     zip: str | None = None
     dma: str | None = None
     device: str | None = None
+    address: Address | None = field(default=None, compare=False)  # `ip` parsed, when the caller has it
+
+    def parsed_ip(self) -> Address | None:
+        if self.address is not None or self.ip is None:
+            return self.address
+        try:
+            return ipaddress.ip_address(self.ip)
+        except ValueError:
+            return None
 
     @property
     def located(self) -> bool:
@@ -79,11 +91,8 @@ def _criterion_set(spec: AudienceSpec, criterion: str) -> frozenset[str] | tuple
 def _has(viewer: Viewer, criterion: str, allowed: frozenset[str] | tuple[Network, ...]) -> bool:
     """Whether the viewer's value for `criterion` is among `allowed` (an ALL audience's other criteria)."""
     if criterion == "ip_networks":
-        if viewer.ip is None:
-            return False
-        try:
-            address = ipaddress.ip_address(viewer.ip)
-        except ValueError:
+        address = viewer.parsed_ip()
+        if address is None:
             return False
         return any(address in network for network in allowed if isinstance(network, ipaddress.IPv4Network |
                                                                                       ipaddress.IPv6Network))
@@ -212,15 +221,11 @@ class CompiledBlackout:
             if value is not None:
                 for index in self._values[criterion].get(value, ()):
                     counts[index] = counts.get(index, 0) + 1
-        if viewer.ip is not None:
-            try:
-                address = ipaddress.ip_address(viewer.ip)
-            except ValueError:
-                address = None
-            if address is not None:
-                table = self._v4 if address.version == 4 else self._v6
-                for index in table.hits(int(address)):
-                    counts[index] = counts.get(index, 0) + 1
+        address = viewer.parsed_ip()
+        if address is not None:
+            table = self._v4 if address.version == 4 else self._v6
+            for index in table.hits(int(address)):
+                counts[index] = counts.get(index, 0) + 1
         return counts
 
     def _single_matches(self, index: int, counts: Mapping[int, int], viewer: Viewer) -> bool:

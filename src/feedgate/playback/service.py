@@ -5,10 +5,10 @@ Shared by the FastAPI route and the hot route, so both answer alike; reads compi
 
 from dataclasses import dataclass
 
-from feedgate.geo.validators import is_country, is_dma, is_zip, valid_ip
+from feedgate.geo.validators import is_country, is_dma, is_zip, parse_ip
 from feedgate.kit.errors import bad_request, not_found
 from feedgate.kit.time import instant_ms, now_ms
-from feedgate.playback.matcher import Viewer
+from feedgate.playback.matcher import Address, Viewer
 from feedgate.playback.schemas import Content, PlaybackDecision, ViewerShown
 from feedgate.playback.state import ChannelPlan, DecisionState, Snapshot, decide
 
@@ -36,13 +36,14 @@ def token_viewer(params: dict[str, str]) -> ViewerQuery:
                           if name.startswith("repl.") and params.get(name)})
 
 
-def _viewer(state: DecisionState, zip_dma: dict[str, str], ip: str | None, cc: str | None, zip_code: str | None,
-            dma: str | None, device: str | None) -> Viewer:
+def _viewer(state: DecisionState, zip_dma: dict[str, str], address: Address | None, cc: str | None,
+            zip_code: str | None, dma: str | None, device: str | None) -> Viewer:
+    ip = str(address) if address is not None else None
     location = state.geo.locate(ip) if ip else None
     country = cc.upper() if cc else (location.country if location else None)
     zip_value = zip_code or (location.zip if location else None)
     dma_value = dma or (location.dma if location else None) or (zip_dma.get(zip_value) if zip_value else None)
-    return Viewer(ip=ip, country=country, zip=zip_value, dma=dma_value, device=device or None)
+    return Viewer(ip=ip, country=country, zip=zip_value, dma=dma_value, device=device or None, address=address)
 
 
 def viewer_for(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
@@ -54,8 +55,8 @@ def viewer_for(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery
     if plan is None or plan.owner != owner:
         raise not_found("Channel", channel_id)
     raw_ip = q.cbip or q.ip or client_host
-    viewer_ip = valid_ip(raw_ip) if raw_ip else None
-    if raw_ip and viewer_ip is None:
+    address = parse_ip(raw_ip) if raw_ip else None  # parsed once: the matcher reads it too
+    if raw_ip and address is None:
         raise bad_request(f"Query parameter '{'repl.cbip' if q.cbip else 'ip'}' is invalid: '{raw_ip}' is not "
                           "an IP address.")
     if q.cbcc and not is_country(q.cbcc):
@@ -64,7 +65,7 @@ def viewer_for(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery
         raise bad_request(f"Query parameter 'repl.cbzip' is invalid: '{q.cbzip}' is not a 5-digit zip code.")
     if q.cbdma and not is_dma(q.cbdma):
         raise bad_request(f"Query parameter 'repl.cbdma' is invalid: '{q.cbdma}' is not a numeric DMA code.")
-    return snapshot, plan, _viewer(state, snapshot.zip_dma, viewer_ip, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
+    return snapshot, plan, _viewer(state, snapshot.zip_dma, address, q.cbcc, q.cbzip, q.cbdma, q.cbdevice)
 
 
 def playback_decision(state: DecisionState, channel_id: str, owner: str, q: ViewerQuery,
