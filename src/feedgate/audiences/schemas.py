@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from feedgate.geo.validators import is_country, is_dma, is_zip, normalise_network
 from feedgate.kit.schemas import NO_NUL, Collection, Desc, ExternalId, IdRef, PatchBody, RequestBody, Shape
@@ -10,6 +10,7 @@ from feedgate.kit.schemas import NO_NUL, Collection, Desc, ExternalId, IdRef, Pa
 MatchType = Annotated[Literal["ALL", "ANY", "NONE"], BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)]
 Value = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_NUL]
 Values = Annotated[list[Value], Field(max_length=100_000)]
+STORED_VALUES = TypeAdapter(Values | None)  # a stored list read back (decisions check the rows they compile)
 
 
 def _dedupe(values: list[str]) -> list[str]:

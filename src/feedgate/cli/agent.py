@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from feedgate.cli.output import client, console, emit_json, err, events_table, friendly, group_panel
+from feedgate.kit.backoff import backoff_s
 from feedgate.kit.errors import FeedgateError
 
 if TYPE_CHECKING:  # imported where used: `feedgate --help` does not load httpx, pydantic or rich.live
@@ -88,8 +89,7 @@ class Backoff:
 
     def next(self, interval_ms: int) -> float:
         self.failures += 1
-        cap = min(interval_ms, 100 * 2 ** min(self.failures, 10)) / 1000
-        return self.rng.uniform(cap / 2, cap)
+        return backoff_s(self.failures, 0.2, interval_ms / 1000, (0.5, 1.0), self.rng)
 
     def reset(self) -> None:
         self.failures = 0

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedgate.audiences.models import Audience, SubAudience
+from feedgate.audiences.schemas import STORED_VALUES
 from feedgate.blackouts.models import Blackout, BlackoutRule
 from feedgate.channels.models import Channel
 from feedgate.failover.events import SWITCH_KINDS
@@ -220,22 +221,14 @@ def _audience_spec(a: Audience, subs: Sequence[str]) -> AudienceSpec | None:
     """The row as the matcher reads it; a damaged row (written by hand, or by an older bug) is left out and
     named in the log, so one bad row cannot stop every decision of every channel."""
     try:
-        lists = {name: _strings(getattr(a, name), name) for name in CRITERIA}
+        lists = {name: tuple(STORED_VALUES.validate_python(getattr(a, name)) or ()) for name in CRITERIA}
         for network in lists["ip_networks"]:
             ipaddress.ip_network(network, strict=False)
         return AudienceSpec(id=a.id, type=a.type, match_type=a.match_type, sub_audiences=tuple(subs), **lists)
-    except (TypeError, ValueError) as exc:
-        log.error("audience %s is damaged and left out of decisions: %s", a.id, exc)
+    except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.error("audience %s is damaged and left out of decisions: %s", a.id, str(exc).replace("\n", " ")[:300])
         DAMAGED_ROWS.inc()
         return None
-
-
-def _strings(value: object, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"{name} is {type(value).__name__} {str(value)[:60]!r}, not a list of strings")
-    return tuple(value)
 
 
 def _load_history(session: Session, snapshot: Snapshot, groups: dict[str, FailoverGroup]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 
 from feedgate import __version__
 from feedgate.auth.signing import webhook_signature
+from feedgate.kit.backoff import backoff_s
 from feedgate.kit.db import Database
 from feedgate.kit.metrics import WEBHOOK_BACKLOG, WEBHOOK_DELIVERIES
 from feedgate.kit.outbound import Outbound
@@ -43,8 +44,7 @@ COUNT_EVERY_S = 5  # the backlog gauge: one count query this often
 
 def backoff_ms(attempts: int, rng: random.Random) -> int:
     """After the n-th failed attempt: 2^(n-1) s, at most an hour, ±20 % so receivers are not stampeded."""
-    base = min(3600.0, 2.0 ** max(0, attempts - 1))
-    return int(base * 1000 * rng.uniform(0.8, 1.2))
+    return int(backoff_s(attempts, 1.0, 3600.0, (0.8, 1.2), rng) * 1000)
 
 
 @dataclass(frozen=True)
