@@ -45,7 +45,7 @@ response = function(status, headers, body)
 end
 done = function(summary, latency, requests)
   io.write(string.format("BAD %d\\n", bad))
-  io.write(string.format("P50 %d\\nP99 %d\\n", latency:percentile(50), latency:percentile(99)))
+  io.write(string.format("P50 %d\\nP99 %d\\nMAX %d\\n", latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
 
@@ -62,7 +62,8 @@ def rate(base_url: str, requests: list[Request], seconds: float, connections: in
             raise RuntimeError(f"{bad} requests failed during the load run")
         return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
                 "p50_ms": int(re.search(r"P50 (\d+)", out).group(1)) / 1000,  # type: ignore[union-attr]
-                "p99_ms": int(re.search(r"P99 (\d+)", out).group(1)) / 1000}  # type: ignore[union-attr]
+                "p99_ms": int(re.search(r"P99 (\d+)", out).group(1)) / 1000,  # type: ignore[union-attr]
+                "max_ms": int(re.search(r"MAX (\d+)", out).group(1)) / 1000}  # type: ignore[union-attr]
     stop = time.perf_counter() + seconds
     counts = []
 

@@ -15,6 +15,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -108,6 +109,24 @@ def propagation(url: str, api, channel: str, rule: str, other: str) -> tuple[flo
     return took, max(during), statistics.median(probe[:before])
 
 
+def change_under_load(url: str, api, other: str, rule: str) -> tuple[dict[str, float], dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Viewers of another channel under wrk load on both processes: 6 s without a change, then 6 s with one
+    rule's change (its content back to slate) 2 s in."""
+    path = f"/api/v4/channels/{other}/playback"
+    requests = [("GET", f"{path}?" + urlencode({**signed_params(api.user_id, api.api_key), "repl.cbcc": "US",
+                                                  "repl.cbzip": f"{60000 + i:05d}"}), None) for i in range(300)]
+    rate(url, requests, 1)
+    quiet = rate(url, requests, 6)
+    during: dict[str, float] = {}
+    load = threading.Thread(target=lambda: during.update(rate(url, requests, 6)))
+    load.start()
+    time.sleep(2)
+    r = api.patch(f"/rules/{rule}", {"alternate_content_type": "slate", "alternate_content_id": ""})
+    assert r.status_code == 200, r.text
+    load.join()
+    return quiet, during
+
+
 def listing(api, pid: int) -> str:  # type: ignore[no-untyped-def]
     """The first page of audiences (the 20 of 40,000 zips among them): time, size, the server's memory."""
     def rss_mib(field: str) -> float:
@@ -196,7 +215,12 @@ def main(seconds: float) -> None:
             time.sleep(3)
             on_two = Api(two.base_url, api.user_id, api.api_key)  # the one-process server is gone
             took, worst, usual = propagation(two.base_url, on_two, channels[0], rules[0], channels[500])
+            quiet, during = change_under_load(two.base_url, on_two, channels[1], rules[0])
         finally:
             two.stop()
         print(f"one rule's change reached decisions on both processes in {took:.2f} s; a viewer of another "
               f"channel meanwhile: worst {worst:.1f} ms (median before {usual:.1f} ms)")
+        print(f"viewers of another channel under wrk load on both processes: p99 {quiet['p99_ms']:.1f} ms, max "
+              f"{quiet['max_ms']:.1f} ms without a change; p99 {during['p99_ms']:.1f} ms, max "
+              f"{during['max_ms']:.1f} ms with one rule's change in the middle ({quiet['rps']:,.0f} and "
+              f"{during['rps']:,.0f} req/s)")
