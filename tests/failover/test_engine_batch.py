@@ -74,3 +74,21 @@ def test_one_pass_commits_every_activation_and_drops_only_what_an_operator_moved
         else:
             assert active[group.id] == primary and (states[primary], states[backup]) == (1000, 1001)
             assert sorted(k for g, k in kinds if g == group.id) == ["failover", "healthy", "healthy"]
+
+
+def test_a_delta_from_elsewhere_keeps_a_join_this_process_has_not_written_yet(db: Database) -> None:
+    """Two slicers join one group through two instances: the other instance's join arrives here as a delta
+    (the group read again) before this instance's batch writes its own. Its own join must survive that, or
+    the engine would never see the slicer until the group changed again."""
+    registry = fleet_of(db)
+    group = next(iter(registry.current.groups.values()))
+    mine = registry.join(new_id(), "o", "joined-here", group)
+    assert not mine.written
+    with db.sessions() as session, session.begin():  # the other instance's join, committed
+        session.add(Slicer(id=new_id(), owner="o", slicer_id="joined-there", failover_group_id=group.id, order=3))
+    registry.apply([group.id])
+    fleet = registry.current
+    names = {fleet.members[k].slicer_id for k in fleet.groups[group.id].members}
+    assert names == {f"p{group.name[1:]}", f"b{group.name[1:]}", "joined-there", "joined-here"}
+    registry.apply([group.id], [mine.key])  # read again on purpose (its join lost a race): the rows decide
+    assert mine.key not in fleet.groups[group.id].members

@@ -187,6 +187,11 @@ def test_a_beat_on_the_follower_keeps_the_leader_from_failing_over(postgres: Pos
 def test_beats_spread_over_two_instances_cause_no_spurious_failover(postgres: PostgresServer) -> None:
     with two_instances(postgres) as apis:
         g = apis[0].make_group("spread", **FAST)
+        # Both join through one instance, primary first, so that their order is known: joins racing through
+        # two instances at once are ordered by which batch commits first, which is not what this test is about.
+        for name in ("primary", "backup"):
+            assert apis[0].heartbeat(name, g["id"]).status_code == 200
+        wait_for(lambda: {s["id"] for s in apis[0].group(g["id"])["slicers"]} == {"primary", "backup"})
         with steady_beats(list(apis), g["id"], {"primary": True, "backup": True}):
             wait_for(lambda: active(apis[0], g["id"]) == "primary")
             time.sleep(2.5)

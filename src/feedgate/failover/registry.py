@@ -263,10 +263,16 @@ class Registry:
         owners: dict[str, list[str]] = {}
         for a in allowed:
             owners.setdefault(a.failover_group_id, []).append(a.owner)
+        # A join made here whose batch has not committed yet is not in the rows: it is kept, or a delta from
+        # another instance would drop it until the next change of its group (the engine would never see it).
+        # A key read again on purpose (a join that lost a race) follows the rows.
+        unwritten: list[MemberConfig] = []
         for group_id in groups:  # members leave with their group's old copy; the rows below bring them back
             old = fleet.groups.pop(group_id, None)
             for key in old.members if old is not None else ():
-                fleet.members.pop(key, None)
+                member = fleet.members.pop(key, None)
+                if member is not None and not member.written and key not in keys:
+                    unwritten.append(member)
         for g in group_rows:
             fleet.groups[g.id] = group_config(g, owners.get(g.id, ()))
         found = {s.id for s in slicer_rows}
@@ -278,6 +284,11 @@ class Registry:
             fleet.hls_urls.pop(key, None)
         for s in slicer_rows:
             _add_slicer(fleet, s)
+        for member in unwritten:
+            group = fleet.groups.get(member.group_id)
+            if group is not None and member.key not in fleet.members:
+                fleet.members[member.key] = member
+                group.members = [*group.members, member.key]
         for group_id in groups:
             group = fleet.groups.get(group_id)
             if group is not None:
