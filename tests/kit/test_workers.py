@@ -46,8 +46,10 @@ def test_a_rule_change_reaches_every_process_within_a_second(workers: Backend) -
     viewer = {"repl.cbcc": "US", "repl.cbzip": "90503"}
 
     def content_types(n: int) -> set[str]:
-        return {api.get(f"/channels/{ch['id']}/playback", params=viewer).json()["content"]["type"]
-                for _ in range(n)}
+        """What n new connections answer; a process that has not polled since the channel was made answers
+        404 for it (within its poll interval), shown as its status."""
+        answers = [api.get(f"/channels/{ch['id']}/playback", params=viewer) for _ in range(n)]
+        return {r.json()["content"]["type"] if r.status_code == 200 else str(r.status_code) for r in answers}
 
     wait_for(lambda: content_types(10) == {"asset"}, timeout=3)
     changed = time.monotonic()

@@ -39,7 +39,7 @@ async def playback(
     cbdevice: Annotated[str | None, _param("repl.cbdevice")] = None,
 ) -> PlaybackDecision:
     query = ViewerQuery(ip=ip, at=at, cbip=cbip, cbcc=cbcc, cbzip=cbzip, cbdma=cbdma, cbdevice=cbdevice)
-    await decisions.fresh()
+    await decisions.fresh(channel_id)
     return playback_decision(decisions, channel_id, owner, query, request.client.host if request.client else None)
 
 
@@ -72,7 +72,7 @@ def hot_playback(decisions: DecisionState, signatures: SignatureCheck) -> HotRou
             owner = await signatures.owner(query.get("msg"), query.get("sig"), "GET", request.scope["path"],
                                            request.read_body)
         request.scope[VERIFIED_OWNER] = owner
-        await decisions.fresh()
+        await decisions.fresh(channel_id)
         return playback_decision(decisions, channel_id, owner, ViewerQuery(**fields), request.client_host)
 
     return HotRoute("GET", PLAYBACK_PATH, handle)

@@ -295,11 +295,13 @@ class DecisionState:
     def stale(self) -> bool:
         return self._built < self._wanted
 
-    async def fresh(self) -> None:
+    async def fresh(self, channel_id: str) -> None:
         """For readers on the event loop: the first state is built in a worker thread. After that readers
         never wait: a change that can alter their answer was settled before its writer was answered, and
-        any other is swapped in by the thread that builds it."""
-        if self._built == 0:
+        any other is swapped in by the thread that builds it. One exception: a channel the state does not
+        hold while a newer one is being built (made a moment ago through another process) waits for that
+        build rather than answering 404 for a channel that exists."""
+        if self._built == 0 or (self.stale and channel_id not in self._snapshot.channels):
             await anyio.to_thread.run_sync(self.rebuild)
 
     def settle(self) -> bool:

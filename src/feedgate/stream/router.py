@@ -38,7 +38,7 @@ async def playlist(signatures: SignatureCheck, stream: StreamService, channel_id
         raise unauthorized("A viewer's playlist needs a playback token in its URL: "
                            "?tc=1&exp=…&rn=…&ct=c&cid=…&oid=…&sig=… (`feedgate playback-url CHANNEL --hls` makes one).")
     owner, params = await token_owner(signatures, raw_query, channel_id)
-    await stream.decisions.fresh()
+    await stream.decisions.fresh(channel_id)
     watching = stream.watching(channel_id, owner, params, client_host)
     if rendition is None:
         text = await stream.ladder(watching, raw_query.decode("latin-1"))
