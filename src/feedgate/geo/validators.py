@@ -40,7 +40,6 @@ def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
         return None
 
 
-
 def normalise_network(value: str) -> str:
     """`10.1.2.3/8` -> `10.0.0.0/8`; a host keeps its bare address form. ValueError when not one."""
     network = ipaddress.ip_network(value.strip(), strict=False)

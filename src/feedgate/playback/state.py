@@ -195,9 +195,10 @@ def _load_audiences(session: Session, snapshot: Snapshot, known: dict[str, tuple
                     ) -> dict[str, AudienceSpec]:
     """Every usable audience by ID. Only rows whose `updated` moved since `known` are read and parsed (a
     state's 40,000 zips cost their JSON once, not at every change); memberships are read whole (small)."""
-    subs: dict[str, tuple[str, ...]] = {}
+    members: dict[str, list[str]] = {}
     for member in session.execute(select(SubAudience.super_id, SubAudience.sub_id).order_by(SubAudience.position)):
-        subs[member.super_id] = (*subs.get(member.super_id, ()), member.sub_id)
+        members.setdefault(member.super_id, []).append(member.sub_id)
+    subs = {super_id: tuple(ids) for super_id, ids in members.items()}
     stamps = dict(session.execute(select(Audience.id, Audience.updated)).tuples().all())
     changed = [audience_id for audience_id, updated in stamps.items()
                if audience_id not in known or known[audience_id][0] != updated]
