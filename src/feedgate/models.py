@@ -10,8 +10,9 @@ from feedgate.geo.models import ZipDma
 from feedgate.kit.base import Base
 from feedgate.kit.models import Tombstone
 from feedgate.kit.versions import ConfigVersion, FleetChange
-from feedgate.programs.models import ProgramTag, ScheduleWindow
+from feedgate.programs.models import CueMatch, ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
+from feedgate.scte224.models import Scte224Import, Scte224Object
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Channel",
     "ConfigVersion",
     "ConsoleSession",
+    "CueMatch",
     "FailoverEvent",
     "FailoverGroup",
     "FleetChange",
@@ -31,6 +33,8 @@ __all__ = [
     "ProgramTag",
     "Rule",
     "ScheduleWindow",
+    "Scte224Import",
+    "Scte224Object",
     "Slicer",
     "SubAudience",
     "Tombstone",

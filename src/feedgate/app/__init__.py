@@ -38,6 +38,7 @@ from feedgate.playback.router import router as playback_router
 from feedgate.programs.router import router as programs_router
 from feedgate.rules import service as rules_service
 from feedgate.rules.router import router as rules_router
+from feedgate.scte224.router import router as scte224_router
 from feedgate.settings import Settings, get_settings
 from feedgate.slicers.router import hot_heartbeat
 from feedgate.slicers.router import router as slicers_router
@@ -100,7 +101,7 @@ async def settled(request: Request) -> None:
 def _routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner), Depends(settled)])
     for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
-                   blackouts_router, programs_router, webhooks_router):
+                   blackouts_router, programs_router, webhooks_router, scte224_router):
         api.include_router(router)
     app.include_router(api)
     # The viewer decision also takes a playback token (players hold no API key): its own auth dependency.

@@ -38,7 +38,7 @@ class Program(Shape):
     blackout_id: str | None
     title: str
     start: str | None = Field(description="ISO 8601 with milliseconds, UTC.")
-    source: str | None = Field(description="Who set it: api or scte35.")
+    source: str | None = Field(description="Who set it: api, scte35, or scte224 (a cue matched an imported point).")
 
 
 class ScheduleWindow(Shape):

@@ -67,23 +67,35 @@ def upid_text(value: object) -> str | None:
     return text or None
 
 
-def read_cue(cue: str) -> CueTag:
-    data = cue_bytes(cue)
-    parsed = Cue(data)
+@dataclass(frozen=True)
+class Decoded:
+    command: str
+    command_type: int | None
+    descriptors: list[tuple[int, str | None]]  # (segmentation_type_id, the UPID's text)
+
+
+def decode_cue(cue: str) -> Decoded:
+    parsed = Cue(cue_bytes(cue))
     try:
         parsed.decode()
     except Exception as exc:  # threefive raises whatever it hits
         raise CueError(f"threefive could not decode it ({type(exc).__name__})") from None
-    command = getattr(parsed.command, "name", None) or "unknown"
-    if getattr(parsed.command, "command_type", None) not in (5, 6):  # splice_insert, time_signal
+    found = [(kind, upid_text(getattr(d, "segmentation_upid", None))) for d in parsed.descriptors
+             if isinstance(kind := getattr(d, "segmentation_type_id", None), int)]
+    return Decoded(getattr(parsed.command, "name", None) or "unknown", getattr(parsed.command, "command_type", None),
+                   found)
+
+
+def read_cue(cue: str | Decoded) -> CueTag:
+    decoded = decode_cue(cue) if isinstance(cue, str) else cue
+    command = decoded.command
+    if decoded.command_type not in (5, 6):  # splice_insert, time_signal
         raise CueError(f"its command is {command}; only splice_insert and time_signal tag programs")
-    for descriptor in parsed.descriptors:
-        kind = getattr(descriptor, "segmentation_type_id", None)
+    for kind, upid in decoded.descriptors:
         if kind in STARTS:
-            blackout_id = upid_text(getattr(descriptor, "segmentation_upid", None))
-            if blackout_id is None:
+            if upid is None:
                 raise CueError(f"its {STARTS[kind]} descriptor has no UPID text to use as blackout ID")
-            return CueTag(True, blackout_id, STARTS[kind], command)
+            return CueTag(True, upid, STARTS[kind], command)
         if kind in ENDS:
             return CueTag(False, None, ENDS[kind], command)
     raise CueError("it has no program or network start/end segmentation descriptor")

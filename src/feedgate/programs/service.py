@@ -1,5 +1,7 @@
 """Program tags on a channel's timeline: by API, by SCTE-35 cue, and by schedule window."""
 
+from typing import Any
+
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -13,9 +15,9 @@ from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import instant_ms, iso_ms, ms_to_datetime
 from feedgate.kit.versions import decisions_changed
 from feedgate.programs import schemas
-from feedgate.programs.models import ProgramTag, ScheduleWindow
+from feedgate.programs.models import CueMatch, ProgramTag, ScheduleWindow
 from feedgate.programs.schemas import ProgramStart, Scte35Cue, WindowCreate
-from feedgate.programs.scte35 import CueError, read_cue
+from feedgate.programs.scte35 import CueError, Decoded, decode_cue, read_cue
 
 
 def serialize_tag(tag: ProgramTag) -> schemas.Program:
@@ -64,11 +66,34 @@ def start_program(session: Session, owner: str, channel_ref: str, data: ProgramS
     return _add_tag(session, channel, instant_ms(data.start, "start"), data.blackout_id, data.title, "api")
 
 
+def _holds(match: CueMatch, decoded: Decoded) -> bool:
+    def one(condition: dict[str, Any]) -> bool:
+        return any((condition.get("type") is None or condition["type"] == kind)
+                   and (condition.get("upid") is None or condition["upid"] == upid)
+                   for kind, upid in decoded.descriptors)
+    conditions = match.conditions or []
+    return bool(conditions) and (all if match.match == "ALL" else any)(one(c) for c in conditions)
+
+
+def matched_cue(session: Session, channel: Channel, decoded: Decoded, at: int) -> CueMatch | None:
+    """The channel's SCTE 224 signal point this cue satisfies (eligible at `at`), if any: it decides first."""
+    for match in session.scalars(select(CueMatch).where(CueMatch.channel_id == channel.id).order_by(CueMatch.id)):
+        if (match.effective_ms is None or match.effective_ms <= at) and \
+                (match.expires_ms is None or at < match.expires_ms) and _holds(match, decoded):
+            return match
+    return None
+
+
 def apply_cue(session: Session, owner: str, channel_ref: str, data: Scte35Cue) -> ProgramTag:
     channel = get_channel(session, owner, channel_ref)
     at = instant_ms(data.time, "time")
     try:
-        tag = read_cue(data.cue)
+        decoded = decode_cue(data.cue)
+        match = matched_cue(session, channel, decoded, at)
+        if match is not None:
+            title = f"SCTE 224 {'apply' if match.applies else 'remove'} {match.blackout_id} ({decoded.command})"
+            return _add_tag(session, channel, at, match.blackout_id if match.applies else None, title, "scte224")
+        tag = read_cue(decoded)
     except CueError as exc:
         raise bad_request(f"Field 'cue' cannot be used: {exc}.") from None
     return _add_tag(session, channel, at, tag.blackout_id, f"{tag.segmentation_type} ({tag.command})", "scte35")

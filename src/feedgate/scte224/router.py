@@ -1,0 +1,40 @@
+"""SCTE 224 documents over HTTP: import (or dry run) and the record of imports."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from feedgate.auth.dependencies import Owner
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.errors import bad_request
+from feedgate.scte224 import schemas, service
+
+router = APIRouter(prefix="/scte224", tags=["scte224"], route_class=PlainRoute)
+XML_BODY = {"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}
+
+
+def _channel_map(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for index, pair in enumerate(pairs):
+        media, sep, channel = pair.partition("=")
+        if not sep or not media or not channel:
+            raise bad_request(f"Query parameter 'channel_map[{index}]' must be MEDIA_ID=CHANNEL (got '{pair}').")
+        out[media] = channel
+    return out
+
+
+@router.post("", summary="Import an SCTE 224 document (the XML as the body); dry_run=1 answers the diff only",
+             openapi_extra=XML_BODY)
+async def import_document(request: Request, owner: Owner, session: SessionDep,
+                          dry_run: Annotated[bool, Query()] = False,
+                          channel_map: Annotated[list[str], Query(max_length=1000)] = []) -> schemas.Import:  # noqa: B006
+    body = await request.body()
+    mapping = _channel_map(channel_map)
+    return await run_in_threadpool(service.import_document, session, owner, body, channel_map=mapping,
+                                   dry_run=dry_run)
+
+
+@router.get("/imports", summary="The record of imports: who, when, the digest and the diff")
+def list_imports(owner: Owner, session: SessionDep, page: PageDep) -> schemas.Imports:
+    return service.list_imports(session, owner, page)

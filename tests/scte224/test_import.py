@@ -1,0 +1,159 @@
+"""SCTE 224 documents imported over real HTTP on both databases: every mapped element, refusals, the dry run,
+idempotence, removal of what left the feed, signal points matching real SCTE-35 bytes, hostile XML."""
+
+from typing import Any
+
+import httpx
+
+from tests.support import Api, assert_error, build_cue
+
+NS_2018 = 'xmlns="http://www.scte.org/schemas/224" version="20180501"'
+NS_2015 = 'xmlns="http://www.scte.org/schemas/224/2015"'
+PREFIXES = ('xmlns:audience="urn:scte:224:audience" xmlns:action="urn:scte:224:action" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink"')
+
+
+def document(source: str, ns: str = NS_2018, extra_audience: str = "", with_second: bool = True) -> str:
+    second = """
+  <Audience id="aud/east" match="ANY"><audience:Zip>10001</audience:Zip><audience:DMA>501</audience:DMA></Audience>
+  <ViewingPolicy id="vp/east"><Audience xlink:href="aud/east"/>
+    <action:Content>urn:scte:224:action:blackout</action:Content></ViewingPolicy>""" if with_second else ""
+    east_ref = '<ViewingPolicy xlink:href="vp/east"/>' if with_second else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Results {ns} {PREFIXES}>
+  <Audience id="aud/us" description="United States" match="ANY"><audience:ISO3166>us</audience:ISO3166>
+    {extra_audience}</Audience>
+  <Audience id="aud/devices" match="ALL"><Audience xlink:href="aud/us"/>
+    <Audience id="aud/phones"><audience:Device>PHONE</audience:Device></Audience></Audience>
+  <ViewingPolicy id="vp/us" description="US viewers get slate"><Audience xlink:href="aud/us"/>
+    <action:Content>urn:scte:224:action:blackout</action:Content></ViewingPolicy>{second}
+  <Policy id="policy/game" description="Regional game">
+    <ViewingPolicy xlink:href="vp/us"/>{east_ref}</Policy>
+  <Media id="media/news" description="News" source="{source}">
+    <MediaPoint id="point/game" matchTime="2030-01-01T20:00:00Z">
+      <Apply duration="PT3H"><Policy xlink:href="policy/game"/></Apply></MediaPoint>
+    <MediaPoint id="point/signal" effective="2020-01-01T00:00:00Z">
+      <Apply><Policy xlink:href="policy/game"/></Apply>
+      <MatchSignal match="ANY">
+        <Assert>/SpliceInfoSection/SegmentationDescriptor[@segmentationTypeId=16]/SegmentationUpid[text()='GAME7']</Assert>
+      </MatchSignal></MediaPoint>
+  </Media>
+</Results>"""
+
+
+def post(api: Api, xml: str | bytes, **params: Any) -> httpx.Response:
+    body = xml.encode() if isinstance(xml, str) else xml
+    return api.http.post("/scte224", content=body, params=api.params(params),
+                         headers={"Content-Type": "application/xml"})
+
+
+def by_external(api: Api, path: str) -> dict[str, dict]:
+    items = api.get(path, params={"page_size": 40}).json()["items"]
+    return {i["external_id"]: i for i in items if i.get("external_id")}
+
+
+class TestImport:
+    def test_every_mapped_element(self, api: Api) -> None:
+        ch = api.make_channel(external_id="NEWS")
+        r = post(api, document("NEWS"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["changed"] and body["generation"] == "2018" and body["summary"]["refused"] == 0
+        assert body["media"] == [{"media": "media/news", "channel": ch["id"]}]
+        auds = by_external(api, "/audiences")
+        assert auds["aud/us"]["country_codes"] == ["US"] and auds["aud/us"]["match_type"] == "ANY"
+        assert auds["aud/devices"]["type"] == "Multiple" and auds["aud/devices"]["match_type"] == "ALL"
+        assert auds["aud/devices"]["sub_audiences"] == [auds["aud/us"]["id"], auds["aud/phones"]["id"]]
+        assert auds["aud/east"]["zip_codes"] == ["10001"] and auds["aud/east"]["dma_codes"] == ["501"]
+        rules = by_external(api, "/rules")
+        assert rules["vp/us"]["audience"] == auds["aud/us"]["id"]
+        assert rules["vp/us"]["alternate_content_type"] == "slate"
+        blackouts = api.get(f"/channels/{ch['id']}/blackouts").json()["items"]
+        assert [(b["blackout_id"], b["rules"]) for b in blackouts] == \
+            [("policy/game", [rules["vp/us"]["id"], rules["vp/east"]["id"]])]
+        windows = api.get(f"/channels/{ch['id']}/schedule").json()["items"]
+        assert [(w["blackout_id"], w["start"], w["end"]) for w in windows] == \
+            [("policy/game", "2030-01-01T20:00:00.000Z", "2030-01-01T23:00:00.000Z")]
+        # The signal point: a real cue with the asserted type and UPID starts the policy's blackout.
+        cue = str(build_cue(0x10, "GAME7").encode())
+        tag = api.post(f"/channels/{ch['id']}/scte35", {"cue": cue}).json()
+        assert (tag["blackout_id"], tag["source"]) == ("policy/game", "scte224")
+        other = api.post(f"/channels/{ch['id']}/scte35", {"cue": str(build_cue(0x10, "OTHER").encode())}).json()
+        assert (other["blackout_id"], other["source"]) == ("OTHER", "scte35")
+
+    def test_same_document_twice_changes_nothing(self, api: Api) -> None:
+        api.make_channel(external_id="N2")
+        assert post(api, document("N2")).status_code == 200
+        before = {**by_external(api, "/audiences"), **by_external(api, "/rules")}
+        again = post(api, document("N2")).json()
+        assert not again["changed"] and again["diff"] == []
+        assert again["summary"]["created"] == again["summary"]["updated"] == 0
+        after = {**by_external(api, "/audiences"), **by_external(api, "/rules")}
+        assert {k: v["updated"] for k, v in after.items()} == {k: v["updated"] for k, v in before.items()}
+
+    def test_dry_run_answers_the_diff_and_changes_nothing(self, api: Api) -> None:
+        ch = api.make_channel(external_id="N3")
+        r = post(api, document("N3"), dry_run="1").json()
+        assert r["dry_run"] and r["summary"]["created"] == len([c for c in r["diff"] if c["action"] == "created"])
+        kinds = {(c["kind"], c["external_id"]) for c in r["diff"]}
+        assert ("audience", "aud/us") in kinds and ("blackout", "policy/game") in kinds
+        assert ("window", "point/game") in kinds and ("cue_match", "point/signal") in kinds
+        assert by_external(api, "/audiences") == {} and by_external(api, "/rules") == {}
+        assert api.get(f"/channels/{ch['id']}/blackouts").json()["total_items"] == 0
+        assert api.get("/scte224/imports").json()["total_items"] == 0
+
+    def test_removal_of_what_left_the_feed(self, api: Api) -> None:
+        ch = api.make_channel(external_id="N4")
+        assert post(api, document("N4")).status_code == 200
+        r = post(api, document("N4", with_second=False)).json()
+        removed = {(c["kind"], c["external_id"]) for c in r["diff"] if c["action"] == "removed"}
+        assert removed == {("rule", "vp/east"), ("audience", "aud/east")}
+        assert "aud/east" not in by_external(api, "/audiences")
+        blackout = api.get(f"/channels/{ch['id']}/blackouts").json()["items"][0]
+        assert len(blackout["rules"]) == 1
+        imports = api.get("/scte224/imports").json()
+        assert imports["total_items"] == 2 and imports["items"][0]["summary"]["removed"] == 2
+
+    def test_removal_refused_while_used_elsewhere(self, api: Api) -> None:
+        ch = api.make_channel(external_id="N5")
+        assert post(api, document("N5")).status_code == 200
+        east = by_external(api, "/rules")["vp/east"]
+        api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "hand", "rules": [east["id"]]})
+        assert_error(post(api, document("N5", with_second=False)), 409, "vp/east", "blackout")
+        assert "vp/east" in by_external(api, "/rules")  # nothing half-applied
+
+    def test_2015_namespace(self, api: Api) -> None:
+        api.make_channel(external_id="OLD")
+        body = post(api, document("OLD", ns=NS_2015)).json()
+        assert body["generation"] == "2015" and body["changed"]
+
+    def test_refusals_name_the_element(self, api: Api) -> None:
+        api.make_channel(external_id="N6")
+        radius = "<audience:LatLongRadius>39.77 -104.98 10000</audience:LatLongRadius>"
+        err = assert_error(post(api, document("N6", extra_audience=radius)), 400, "audience:LatLongRadius",
+                           "aud/us")
+        assert "nothing was applied" in err["description"]
+        assert by_external(api, "/audiences") == {}
+        dry = post(api, document("N6", extra_audience=radius), dry_run="1").json()
+        assert [c["element"] for c in dry["diff"] if c["action"] == "refused"] == ["audience:LatLongRadius"]
+
+    def test_unmapped_media_is_refused(self, api: Api) -> None:
+        assert_error(post(api, document("NOWHERE")), 400, "media/news", "channel_map")
+        ch = api.make_channel()
+        body = post(api, document("NOWHERE"), channel_map=f"media/news={ch['id']}").json()
+        assert body["media"] == [{"media": "media/news", "channel": ch["id"]}]
+
+
+class TestHostileXml:
+    def test_entities_and_dtds_refused(self, api: Api) -> None:
+        laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+                  f'<Results {NS_2018}><Audience id="&lol2;"/></Results>')
+        assert_error(post(api, laughs), 400, "DTD")
+        external = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    f'<Results {NS_2018}><Audience id="&x;"/></Results>')
+        assert_error(post(api, external), 400, "DTD")
+
+    def test_malformed_and_wrong_namespace(self, api: Api) -> None:
+        assert_error(post(api, f"<Results {NS_2018}>\n<Audience id='a'>\n</Results>"), 400, "line 3")
+        assert_error(post(api, '<Results xmlns="urn:other"/>'), 400, "namespace", "Results")
+        assert_error(post(api, b"\xff\xfe<"), 400)
