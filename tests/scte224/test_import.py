@@ -144,6 +144,21 @@ class TestImport:
         assert body["media"] == [{"media": "media/news", "channel": ch["id"]}]
 
 
+    def test_export_reads_back_to_the_same_state(self, api: Api) -> None:
+        ch = api.make_channel(external_id="N7")
+        assert post(api, document("N7")).status_code == 200
+        exported = api.get(f"/scte224/media/{ch['id']}")
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/xml")
+        assert b"policy/game" in exported.content and b"GAME7" in exported.content
+        again = post(api, exported.content).json()
+        assert again["summary"]["refused"] == 0 and not again["changed"], again["diff"]
+        # and into a fresh account (by external_id, nothing there yet) it makes the same objects
+        ch2 = api.make_channel()
+        dry = post(api, exported.content, dry_run="1", channel_map=f"N7={ch2['id']}").json()
+        assert {(c["kind"], c["action"]) for c in dry["diff"]} == {("blackout", "created"), ("window", "created"),
+                                                                   ("cue_match", "created")}
+
+
 class TestHostileXml:
     def test_entities_and_dtds_refused(self, api: Api) -> None:
         laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'

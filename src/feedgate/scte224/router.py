@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from feedgate.auth.dependencies import Owner
 from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
 from feedgate.kit.errors import bad_request
 from feedgate.scte224 import schemas, service
+from feedgate.scte224.export import export_channel
 
 router = APIRouter(prefix="/scte224", tags=["scte224"], route_class=PlainRoute)
 XML_BODY = {"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}
@@ -38,3 +39,10 @@ async def import_document(request: Request, owner: Owner, session: SessionDep,
 @router.get("/imports", summary="The record of imports: who, when, the digest and the diff")
 def list_imports(owner: Owner, session: SessionDep, page: PageDep) -> schemas.Imports:
     return service.list_imports(session, owner, page)
+
+
+@router.get("/media/{channel_id}", summary="A channel's audiences, rules, blackouts and windows as an SCTE 224 "
+            "document the import reads back to the same state", response_class=Response,
+            responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}}})
+def export_media(channel_id: str, owner: Owner, session: SessionDep) -> Response:
+    return Response(export_channel(session, owner, channel_id), media_type="application/xml")
