@@ -112,8 +112,8 @@ def test_every_field_of_every_write_endpoint_refuses_hostile_json(api: Api, worl
     tried = 0
     for full_path, ops in spec["paths"].items():
         for method, op in ops.items():
-            if "requestBody" not in op:
-                continue
+            if "application/json" not in op.get("requestBody", {}).get("content", {}):
+                continue  # no body, or an XML one (SCTE 224: tests/scte224 sends it hostile XML)
             path = full_path.removeprefix("/api/v4")
             base = valid_body(method.upper(), path, world)
             target = "/api/v4" + path.format(**world)
