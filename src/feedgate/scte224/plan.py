@@ -203,11 +203,13 @@ def make_plan(doc: Document, channels: dict[str, str], check: ContentCheck) -> P
         windows(plan, media, channel)
         cue_matches(plan, media, channel)
     reached = {key for _, _, key in plan.wanted}
+    members = {m for a in doc.audiences.values() for m in a.members}
+    listed = {vp for p in doc.policies.values() for vp in p.viewing_policies}
     for aud in doc.audiences.values():  # entries no Media reaches are kept too (never removed by a Media)
-        if aud.id not in reached and not aud.everyone and not any(aud.id in a.members for a in doc.audiences.values()):
+        if aud.id not in reached and not aud.everyone and aud.id not in members:
             audience(plan, doc, aud.id, "", aud.line, aud.id)
     for vp in doc.viewing_policies.values():
-        if vp.id not in reached and not any(vp.id in p.viewing_policies for p in doc.policies.values()):
+        if vp.id not in reached and vp.id not in listed:
             rule(plan, doc, vp.id, "", vp.line, vp.id, check)
     for entry in doc.policies.values():
         if not any(key == entry.id for kind, _, key in plan.wanted if kind == "blackout"):

@@ -31,7 +31,7 @@ from feedgate.rules.models import Rule
 from feedgate.scte224 import schemas
 from feedgate.scte224.document import Document, DocumentError, Refusal, read_document
 from feedgate.scte224.models import Scte224Import, Scte224Object
-from feedgate.scte224.plan import KINDS, VALUE_FIELDS, Plan, Wanted, make_plan
+from feedgate.scte224.plan import KINDS, VALUE_FIELDS, ContentCheck, Plan, Wanted, make_plan
 
 API = "/api/v4/scte224"
 MODELS: dict[str, Any] = {"audience": Audience, "rule": Rule, "blackout": Blackout, "window": ScheduleWindow,
@@ -102,6 +102,24 @@ def _set(row: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
+SUB_LINKS = (SubAudience, "super_id", "sub_id")  # (link table, the holder's column, the member's column)
+RULE_LINKS = (BlackoutRule, "blackout_pk", "rule_id")
+
+
+def _relink(session: Session, links: tuple[Any, str, str], row: Any, members: list[str], fresh: bool = False) -> bool:
+    """Set `row`'s ordered links to `members` where they differ (then `updated` moves); whether they did."""
+    model, holder, member = links
+    if not fresh:
+        current = list(session.scalars(select(getattr(model, member)).where(getattr(model, holder) == row.id)
+                                       .order_by(model.position)))
+        if current == members:
+            return False
+        session.execute(delete(model).where(getattr(model, holder) == row.id))
+        row.updated = utcnow()
+    session.add_all(model(**{holder: row.id, member: m, "position": i}) for i, m in enumerate(members))
+    return True
+
+
 def _audiences(session: Session, owner: str, plan: Plan, applied: Applied) -> None:
     items = [w for w in plan.wanted.values() if w.kind == "audience"]
     rows = _existing(session, "audience", owner, [], [w.key for w in items])
@@ -117,18 +135,12 @@ def _audiences(session: Session, owner: str, plan: Plan, applied: Applied) -> No
             row = Audience(id=new_id(), owner=owner, external_id=item.key, type=data["type"], **values)
             session.add(row)
             session.flush()  # the rows are tied by foreign keys only: the audience before its member links
-            session.add_all(SubAudience(super_id=row.id, sub_id=m, position=i) for i, m in enumerate(members))
+            _relink(session, SUB_LINKS, row, members, fresh=True)
             applied.note(item, row, "created")
             continue
         changed = _set(row, values)
-        if data["type"] == "Multiple":
-            current = list(session.scalars(select(SubAudience.sub_id).where(SubAudience.super_id == row.id)
-                                           .order_by(SubAudience.position)))
-            if current != members:
-                session.execute(delete(SubAudience).where(SubAudience.super_id == row.id))
-                session.add_all(SubAudience(super_id=row.id, sub_id=m, position=i) for i, m in enumerate(members))
-                row.updated = utcnow()
-                changed.append("sub_audiences")
+        if data["type"] == "Multiple" and _relink(session, SUB_LINKS, row, members):
+            changed.append("sub_audiences")
         applied.note(item, row, "updated" if changed else None, changed)
 
 
@@ -160,16 +172,11 @@ def _blackouts(session: Session, owner: str, plan: Plan, applied: Applied, chann
             row = Blackout(id=new_id(), owner=owner, channel_id=item.channel, external_id=item.key, **values)
             session.add(row)
             session.flush()  # the blackout before its rule links
-            session.add_all(BlackoutRule(blackout_pk=row.id, rule_id=r, position=i) for i, r in enumerate(rules))
+            _relink(session, RULE_LINKS, row, rules, fresh=True)
             applied.note(item, row, "created")
             continue
         changed = _set(row, values)
-        current = list(session.scalars(select(BlackoutRule.rule_id).where(BlackoutRule.blackout_pk == row.id)
-                                       .order_by(BlackoutRule.position)))
-        if current != rules:
-            session.execute(delete(BlackoutRule).where(BlackoutRule.blackout_pk == row.id))
-            session.add_all(BlackoutRule(blackout_pk=row.id, rule_id=r, position=i) for i, r in enumerate(rules))
-            row.updated = utcnow()
+        if _relink(session, RULE_LINKS, row, rules):
             changed.append("rules")
         applied.note(item, row, "updated" if changed else None, changed)
 
@@ -242,7 +249,7 @@ def _refuse(refusals: list[Refusal]) -> FeedgateError:
                        f"applied: {shown}{more}. Ask with dry_run=1 for the whole diff.")
 
 
-def _content_check(session: Session, owner: str) -> Any:
+def _content_check(session: Session, owner: str) -> ContentCheck:
     def check(kind: str, ident: str) -> bool:
         found = rules_service.CONTENT_CHECKS.get(kind)
         return found is None or found(session, owner, ident)
@@ -328,11 +335,3 @@ def list_imports(session: Session, owner: str, page: PageQuery) -> schemas.Impor
     return paginate(session, select(Scte224Import).where(Scte224Import.owner == owner), page, listed,
                     lambda rows: [serialize_import(r) for r in rows], schemas.Imports)
 
-
-def last_import(session: Session, owner: str, channel_id: str) -> Scte224Import | None:
-    """The latest import that touched `channel_id` (the console's rights source)."""
-    for row in session.scalars(select(Scte224Import).where(Scte224Import.owner == owner)
-                               .order_by(Scte224Import.created.desc()).limit(200)):
-        if channel_id in (row.channels or []):
-            return row
-    return None
