@@ -12,7 +12,7 @@ from feedgate.kit.models import Tombstone
 from feedgate.kit.versions import ConfigVersion, FleetChange
 from feedgate.programs.models import CueMatch, ProgramTag, ScheduleWindow
 from feedgate.rules.models import Rule
-from feedgate.scte224.models import Scte224Import, Scte224Object
+from feedgate.scte224.models import Scte224Feed, Scte224Import, Scte224Object
 from feedgate.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ProgramTag",
     "Rule",
     "ScheduleWindow",
+    "Scte224Feed",
     "Scte224Import",
     "Scte224Object",
     "Slicer",

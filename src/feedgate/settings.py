@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Per user: webhooks, and slicers with an hls_url (each one is fetched about once a second).
     max_webhooks_per_user: int = Field(50, ge=1)
     max_sources_per_user: int = Field(1000, ge=1)
+    # SCTE 224 documents (a POST to /api/v4/scte224, or a rights feed's answer) may be this large: a league's
+    # document lists tens of thousands of zips per audience, far past the 1 MiB every other body may have.
+    scte224_max_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
+    max_feeds_per_user: int = Field(20, ge=1)
     # Playback tokens may not live longer than this (seconds).
     token_max_ttl_s: int = Field(24 * 3600, ge=60)
     # The viewer's stream (/channel/{id}.m3u8): a blackout's `asset` alternate is this template with `{id}`

@@ -84,7 +84,7 @@ def _middleware(app: FastAPI, runtime: Runtime) -> None:
     app.add_middleware(MsgParams)
     app.add_middleware(HttpManners, routes=lambda: app.routes)
     app.add_middleware(JsonBodies)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, larger={"/api/v4/scte224": runtime.settings.scte224_max_bytes})
     app.add_middleware(HotRoutes, routes=hot_playlists(runtime.signatures, runtime.stream))
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(Outermost)

@@ -17,26 +17,29 @@ from feedgate.kit.hotpath import is_json, send_json
 
 
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413 and the error body, without reading them."""
+    """Refuse request bodies over `limit` bytes with 413 and the error body, without reading them. A path in
+    `larger` has its own limit (an SCTE 224 document: tens of MB of zips)."""
 
-    def __init__(self, app: ASGIApp, limit: int = 1024 * 1024) -> None:
+    def __init__(self, app: ASGIApp, limit: int = 1024 * 1024, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            limit = self.larger.get(scope["path"], self.limit)
             length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                await send_json(send, 413, self._error().body())
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                await send_json(send, 413, self._error(limit).body())
                 return
             if length is None and any(name == b"transfer-encoding" for name, _ in scope["headers"]):
                 # Chunked: count as it arrives; past the limit, answer 413 and drop the rest. (Neither header:
                 # no body at all, as for every GET.)
-                await self._counted(scope, receive, send)
+                await self._counted(scope, receive, send, limit)
                 return
         await self.app(scope, receive, send)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         seen = 0
         refused = False
 
@@ -44,9 +47,9 @@ class BodyLimit:
             nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit and not refused:
+            if seen > limit and not refused:
                 refused = True
-                await send_json(send, 413, self._error().body())
+                await send_json(send, 413, self._error(limit).body())
             return {"type": "http.disconnect"} if refused else message
 
         async def guarded_send(message: Message) -> None:
@@ -55,8 +58,9 @@ class BodyLimit:
 
         await self.app(scope, counted, guarded_send)
 
-    def _error(self) -> FeedgateError:
-        return FeedgateError(413, f"The request body is larger than {self.limit} bytes; nothing was read further.")
+    @staticmethod
+    def _error(limit: int) -> FeedgateError:
+        return FeedgateError(413, f"The request body is larger than {limit} bytes; nothing was read further.")
 
 
 class JsonBodies:

@@ -32,6 +32,7 @@ from feedgate.kit.lag import LoopLag
 from feedgate.kit.versions import Changes
 from feedgate.kit.watch import ConfigWatcher
 from feedgate.playback.state import DecisionState
+from feedgate.scte224.poller import FeedPoller
 from feedgate.settings import Settings
 from feedgate.slicers.ingest import FeedClock, Ingest
 from feedgate.stream.frozen import FrozenWatch
@@ -92,6 +93,7 @@ class Runtime:
     stream: StreamService
     frozen: FrozenWatch
     sender: WebhookSender | None
+    rights: FeedPoller | None
     feed: ConsoleFeed
     dispatcher: Dispatcher
     console: ConsoleParts
@@ -140,6 +142,8 @@ class Runtime:
             self.engine.start()
         if self.sender is not None:
             self.sender.start()
+        if self.rights is not None:
+            self.rights.start()
         self._chain_signals()
         log.info("feedgate %s on %s (engine %s)", __version__,
                  self.db.engine.url.render_as_string(hide_password=True), "on" if self.engine else "off")
@@ -148,6 +152,8 @@ class Runtime:
         self.quiesce()
         if self.sender is not None:
             self.sender.stop()
+        if self.rights is not None:
+            self.rights.stop()
         if self.engine is not None:
             self.engine.stop()
         await self.frozen.stop()
@@ -180,7 +186,8 @@ def build_runtime(settings: Settings) -> Runtime:
         engine = FailoverEngine(db, registry, health, settings.engine_tick_ms, rule,
                                 behind=lambda now: max(loop_lag.lag_ms(now), feed_clock.lag_ms(now)),
                                 disruption_max_ms=int(settings.disruption_max_s * 1000))
-    # Webhooks go out, and playlists are watched for freezing, from the process that leads the engine only.
+    # Webhooks go out, rights feeds are checked, and playlists are watched for freezing, from the process that
+    # leads the engine only.
     leads = (lambda: engine.leadership.is_leader) if engine is not None else (lambda: False)
     wake = engine.wake if engine is not None else lambda _group_id: None
     health.stalled_ms = lambda a, b: max(loop_lag.stalled_ms(a, b), feed_clock.stalls.within(a, b))
@@ -188,6 +195,8 @@ def build_runtime(settings: Settings) -> Runtime:
     ingest.loop_lag = loop_lag.lag_ms
     ingest.allow_private, ingest.max_sources = settings.allow_private_urls, settings.max_sources_per_user
     sender = WebhookSender(db, leads, settings.allow_private_urls) if engine is not None else None
+    rights = FeedPoller(db, leads, settings.allow_private_urls, settings.scte224_max_bytes) \
+        if engine is not None else None
     watcher = ConfigWatcher(db, settings.config_poll_ms)
     upstream = Upstream(allow_private=settings.allow_private_urls)
     stream = StreamService(decisions, upstream, settings, registry)
@@ -199,7 +208,7 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings, db=db, keys=keys, signatures=signatures, health=health, registry=registry, engine=engine,
         ingest=ingest, decisions=decisions, watcher=watcher, upstream=upstream, stream=stream,
-        frozen=frozen, sender=sender, feed=feed,
+        frozen=frozen, sender=sender, rights=rights, feed=feed,
         dispatcher=dispatcher,
         console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake()),
         channel_sources=group_sources, loop_lag=loop_lag)

@@ -19,7 +19,7 @@ import ipaddress
 import socket
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -114,6 +114,7 @@ class Outcome:
     body: bytes = b""
     error: str = ""
     url: str = ""  # the last hop's URL (after redirects)
+    headers: Mapping[str, str] = field(default_factory=dict)  # the answer's (a feed's ETag, Last-Modified)
 
 
 class Outbound:
@@ -149,7 +150,7 @@ class Outbound:
                     url = urljoin(url, response.headers["location"])
                     continue
                 body = await self._read(response)
-                return Outcome(response.status_code, body, url=url)
+                return Outcome(response.status_code, body, url=url, headers=response.headers)
         return Outcome(None, error=f"more than {MAX_REDIRECTS} redirects", url=url)
 
     async def _read(self, response: httpx.Response) -> bytes:

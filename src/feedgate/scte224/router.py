@@ -1,4 +1,4 @@
-"""SCTE 224 documents over HTTP: import (or dry run) and the record of imports."""
+"""SCTE 224 documents over HTTP: import (or dry run), the record of imports, export, and rights feeds."""
 
 from typing import Annotated
 
@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from feedgate.auth.dependencies import Owner
-from feedgate.kit.deps import PageDep, PlainRoute, SessionDep
+from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, SettingsDep, deleted
 from feedgate.kit.errors import bad_request
-from feedgate.scte224 import schemas, service
+from feedgate.kit.schemas import Deleted
+from feedgate.scte224 import feeds, schemas, service
 from feedgate.scte224.export import export_channel
 
 router = APIRouter(prefix="/scte224", tags=["scte224"], route_class=PlainRoute)
@@ -46,3 +47,30 @@ def list_imports(owner: Owner, session: SessionDep, page: PageDep) -> schemas.Im
             responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}}})
 def export_media(channel_id: str, owner: Owner, session: SessionDep) -> Response:
     return Response(export_channel(session, owner, channel_id), media_type="application/xml")
+
+
+@router.post("/feeds", status_code=201, summary="Add a rights feed: a URL checked at an interval, imported on change")
+def create_feed(data: schemas.FeedCreate, owner: Owner, session: SessionDep, settings: SettingsDep) -> schemas.Feed:
+    return feeds.serialize_feed(feeds.create_feed(session, owner, data, settings.allow_private_urls,
+                                                  settings.max_feeds_per_user))
+
+
+@router.get("/feeds", summary="Get your rights feeds and the outcome of their last check")
+def list_feeds(owner: Owner, session: SessionDep, page: PageDep) -> schemas.Feeds:
+    return feeds.list_feeds(session, owner, page)
+
+
+@router.get("/feeds/{feed_id}", summary="Get a rights feed")
+def get_feed(feed_id: str, owner: Owner, session: SessionDep) -> schemas.Feed:
+    return feeds.serialize_feed(feeds.get_feed(session, owner, feed_id))
+
+
+@router.post("/feeds/{feed_id}/check", status_code=202, summary="Check a rights feed now (within a second)")
+def check_feed(feed_id: str, owner: Owner, session: SessionDep) -> schemas.Feed:
+    return feeds.serialize_feed(feeds.check_now(session, owner, feed_id))
+
+
+@router.delete("/feeds/{feed_id}", summary="Delete a rights feed (what it imported stays)")
+def delete_feed(feed_id: str, owner: Owner, session: SessionDep, request: Request) -> Deleted:
+    feeds.delete_feed(session, owner, feed_id)
+    return deleted(request, "Scte224Feed")

@@ -277,7 +277,7 @@ def _apply(session: Session, owner: str, plan: Plan, channels: dict[str, str]) -
 
 
 def import_document(session: Session, owner: str, data: bytes, *, channel_map: dict[str, str] | None = None,
-                    dry_run: bool = False, by: str = "", source: str = "api") -> schemas.Import:
+                    dry_run: bool = False, by: str = "", source: str = "api", feed_id: str = "") -> schemas.Import:
     try:
         doc = read_document(data)
     except DocumentError as exc:
@@ -302,7 +302,7 @@ def import_document(session: Session, owner: str, data: bytes, *, channel_map: d
     if changed:
         record(session, DomainEvent("scte224.imported", owner, {
             "import_id": row.id, "source": source, "digest": result.digest, "summary": result.summary.model_dump(),
-            "channels": row.channels}))
+            "channels": row.channels, **({"feed_id": feed_id} if feed_id else {})}))
         commit_change(session)  # one configuration version for the whole document
     else:
         session.commit()

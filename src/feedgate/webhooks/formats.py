@@ -28,6 +28,8 @@ def summary(event: str, data: dict[str, Any]) -> str:
     group = data.get("failover_group_name") or data.get("failover_group_id") or "feedgate"
     if kind in ON_AIR and data.get("to_slicer_id"):
         what = f"{kind} to {data['to_slicer_id']}"
+    elif kind == "import_failed":
+        group, what = f"rights feed {data.get('url', '')}", f"import failed: {data.get('error', '')}"
     elif kind in ("unhealthy", "healthy") and data.get("from_slicer_id"):
         what = f"{data['from_slicer_id']} {kind}"
     else:
@@ -49,6 +51,9 @@ def pagerduty_actions(event: str, data: dict[str, Any]) -> list[tuple[str, str, 
     """(event_action, dedup_key, severity) for this event; [] when it is no problem and resolves none."""
     kind = data.get("kind") or event.rpartition(".")[2]
     group = f"feedgate/{data.get('failover_group_id', '-')}"
+    if kind in ("import_failed", "imported") and data.get("feed_id"):  # a rights feed failing, then back
+        return [("trigger" if kind == "import_failed" else "resolve", f"feedgate/scte224/{data['feed_id']}",
+                 "warning" if kind == "import_failed" else "info")]
     if kind == "no_candidate":
         return [("trigger", f"{group}/no_candidate", "critical")]
     if kind == "failover" and not data.get("from_slicer_id"):  # a first pick: something is on air, no problem

@@ -8,7 +8,8 @@ from feedgate.kit.schemas import NO_NUL, Collection, IdRef, PatchBody, RequestBo
 from feedgate.webhooks.formats import Format
 
 EventName = Literal["*", "failover", "failback", "no_candidate", "unhealthy", "healthy", "activated", "no_slicer_on",
-                    "no_slicer_off", "program_changed", "config", "joined", "left", "disruption", "imported"]
+                    "no_slicer_off", "program_changed", "config", "joined", "left", "disruption", "imported",
+                    "import_failed"]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2000), NO_NUL]
 Description = Annotated[str, StringConstraints(max_length=500), NO_NUL]
 # A PagerDuty Events v2 integration key (32 characters as PagerDuty issues them); never shown again.

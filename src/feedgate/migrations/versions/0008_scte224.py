@@ -1,4 +1,4 @@
-"""SCTE 224 import: cue matches, schedule windows' external_id, imports, provenance and rights feeds
+"""SCTE 224 import: cue matches, schedule windows' external_id, imports and provenance
 
 Revision ID: 0008
 Revises: 0007

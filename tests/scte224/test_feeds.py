@@ -1,0 +1,154 @@
+"""Rights feeds pulled from a real local HTTP server by the running product, on both databases: the first
+import, a conditional GET answered 304, a 500 (retried with backoff, one alarm), then recovery; webhooks
+raised through the outbox; the address guard."""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from tests.scte224.test_import import by_external, document
+from tests.support import Api, assert_error, serve_http, wait_for
+
+
+@dataclass
+class Publisher:
+    """A rights holder's server: the current document and ETag, or a forced status; it records what it saw."""
+
+    body: bytes = b""
+    etag: str = ""
+    status: int = 200
+    seen: list[dict[str, str]] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # webhook events posted back to it
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    port: int = 0
+
+    def url(self, path: str = "/rights.xml") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def publish(self, xml: str, etag: str) -> None:
+        with self.lock:
+            self.body, self.etag, self.status = xml.encode(), etag, 200
+
+
+@pytest.fixture
+def publisher() -> Iterator[Publisher]:
+    pub = Publisher()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with pub.lock:
+                pub.seen.append(dict(self.headers))
+                status = pub.status
+                if status == 200 and pub.etag and self.headers.get("If-None-Match") == pub.etag:
+                    status = 304
+                body = pub.body if status == 200 else b""
+            self.send_response(status)
+            if status in (200, 304):
+                self.send_header("ETag", pub.etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            import json
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with pub.lock:
+                pub.alerts.append(body["type"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server, pub.port = serve_http(Handler)
+    yield pub
+    server.shutdown()
+    server.server_close()
+
+
+def feed_state(api: Api, feed_id: str) -> dict[str, Any]:
+    return dict(api.get(f"/scte224/feeds/{feed_id}").json())
+
+
+def checked(api: Api, feed: dict[str, Any], state: str) -> dict[str, Any]:
+    """Ask for a check now and wait until its outcome is recorded (a newer `checked`, in `state`)."""
+    before = feed_state(api, feed["id"])["checked"]
+    assert api.post(f"/scte224/feeds/{feed['id']}/check").status_code == 202
+    return dict(wait_for(lambda: (lambda f: f if f["checked"] != before and f["state"] == state else None)(
+        feed_state(api, feed["id"])), timeout=15, explain=lambda: feed_state(api, feed["id"])))
+
+
+def test_pull_changed_unchanged_500_and_recovery(api: Api, publisher: Publisher) -> None:
+    ch = api.make_channel(external_id="NEWS")
+    hook = api.post("/webhooks", {"url": publisher.url("/alerts"), "events": ["imported", "import_failed"]})
+    assert hook.status_code == 201, hook.text
+    publisher.publish(document("NEWS"), '"v1"')
+    made = api.post("/scte224/feeds", {"url": publisher.url(), "interval_s": 3600, "description": "league"})
+    assert made.status_code == 201, made.text
+    feed = made.json()
+    # Checked at once when added: the document is imported, as if posted, and recorded as the feed's.
+    first = wait_for(lambda: (lambda f: f if f["state"] == "imported" else None)(feed_state(api, feed["id"])),
+                     timeout=15, explain=lambda: feed_state(api, feed["id"]))
+    assert first["failures"] == 0 and first["last_status"] == 200 and first["last_import_id"]
+    imports = api.get("/scte224/imports").json()["items"]
+    assert [(i["id"], i["source"], i["by"]) for i in imports] == [(first["last_import_id"], publisher.url(),
+                                                                   f"feed {feed['id']}")]
+    assert set(by_external(api, "/audiences")) == {"aud/us", "aud/devices", "aud/phones", "aud/east"}
+    assert [b["blackout_id"] for b in api.get(f"/channels/{ch['id']}/blackouts").json()["items"]] == ["policy/game"]
+
+    # Unchanged: the next check is conditional and answered 304; nothing is imported again.
+    again = checked(api, feed, "unchanged")
+    assert publisher.seen[-1].get("If-None-Match") == '"v1"' and again["last_status"] == 304
+    assert len(api.get("/scte224/imports").json()["items"]) == 1
+
+    # The feed breaks: failed, retried with backoff (not at the interval), one alarm for the run.
+    publisher.status = 500
+    broken = checked(api, feed, "failed")
+    assert broken["failures"] == 1 and broken["last_status"] == 500 and "HTTP 500" in broken["last_error"]
+    assert broken["next_check"] < again["next_check"]  # the retry comes well before the hour's interval
+    twice = checked(api, feed, "failed")
+    assert twice["failures"] == 2
+
+    # Recovery with a changed document (vp/east left the feed): imported, and what left is removed.
+    publisher.publish(document("NEWS", with_second=False), '"v2"')
+    back = checked(api, feed, "imported")
+    assert back["failures"] == 0 and back["last_error"] == "" and back["last_import_id"] != first["last_import_id"]
+    assert "aud/east" not in by_external(api, "/audiences") and "vp/east" not in by_external(api, "/rules")
+    wait_for(lambda: publisher.alerts.count("scte224.imported") == 2, timeout=15,
+             explain=lambda: publisher.alerts)
+    assert publisher.alerts.count("scte224.import_failed") == 1  # the retry raised no second alarm
+
+
+def test_a_document_refused_fails_the_feed_and_applies_nothing(api: Api, publisher: Publisher) -> None:
+    api.make_channel(external_id="NEWS")
+    publisher.publish(document("NEWS", extra_audience="<audience:LatLongRadius>40 -70 10</audience:LatLongRadius>"),
+                      '"bad"')
+    feed = api.post("/scte224/feeds", {"url": publisher.url(), "interval_s": 60}).json()
+    failed = wait_for(lambda: (lambda f: f if f["state"] == "failed" else None)(feed_state(api, feed["id"])),
+                      timeout=15, explain=lambda: feed_state(api, feed["id"]))
+    assert "LatLongRadius" in failed["last_error"] and failed["last_status"] == 200
+    assert by_external(api, "/audiences") == {}
+
+
+def test_feed_urls_pass_the_address_guard(api: Api) -> None:
+    assert_error(api.post("/scte224/feeds", {"url": "http://169.254.169.254/latest/meta-data"}), 400,
+                 "'url'", "link-local")
+    assert_error(api.post("/scte224/feeds", {"url": "ftp://example.com/x"}), 400, "'url'")
+    assert_error(api.post("/scte224/feeds", {"url": "http://127.0.0.1/x", "interval_s": 5}), 400, "interval_s")
+    assert_error(api.get("/scte224/feeds/nope"), 404, "nope")
+
+
+def test_feeds_are_listed_and_deleted(api: Api, other: Api, publisher: Publisher) -> None:
+    publisher.status = 404
+    feed = api.post("/scte224/feeds", {"url": publisher.url(), "channel_map": {"media/news": "NEWS"}}).json()
+    assert feed["channel_map"] == {"media/news": "NEWS"} and feed["enabled"] and feed["state"] == "pending"
+    assert [f["id"] for f in api.get("/scte224/feeds").json()["items"]] == [feed["id"]]
+    assert other.get("/scte224/feeds").json()["items"] == []
+    assert_error(other.get(f"/scte224/feeds/{feed['id']}"), 404, feed["id"])
+    assert api.delete(f"/scte224/feeds/{feed['id']}").status_code == 200
+    assert_error(api.get(f"/scte224/feeds/{feed['id']}"), 404, feed["id"])
