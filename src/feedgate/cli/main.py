@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feedgate.cli import agent, ops
+from feedgate.cli import agent, ops, rights
 
 if TYPE_CHECKING:  # the server's stack is imported by the commands that use it: every command starts fast
     from feedgate.kit.db import Database
@@ -22,6 +22,7 @@ users_app = typer.Typer(no_args_is_help=True, help="Users and API keys (direct d
 geo_app = typer.Typer(no_args_is_help=True, help="Viewer geolocation data.")
 app.add_typer(users_app, name="users")
 app.add_typer(geo_app, name="geo")
+app.add_typer(rights.scte224, name="scte224")
 for _name, _sub in (("groups", ops.groups), ("channels", ops.channels), ("slicers", ops.slicers),
                     ("audiences", ops.audiences), ("rules", ops.rules), ("blackouts", ops.blackouts),
                     ("program", ops.program), ("webhooks", ops.webhooks)):

@@ -47,14 +47,23 @@ class FeedgateClient:
         self.close()
 
     # -- transport -----------------------------------------------------------------------------
-    def request(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+    def request(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None,
+                content: bytes | None = None, content_type: str = "application/json",
+                timeout: float | None = None) -> Any:
+        """The answer's JSON (None when empty); JSON unless `content` is given with its `content_type`."""
+        body = content if content is not None else None if json is None else jsonlib.dumps(json).encode()
+        response = self._send(method, path, params, body, content_type, timeout)
+        return response.json() if response.content else None
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None,
+              content_type: str = "application/json", timeout: float | None = None) -> httpx.Response:
         # Every request is bound to its method, path and body, with a nonce (docs/security.md).
-        body = None if json is None else jsonlib.dumps(json).encode()
         signed = bound_params(self.user_id, self.api_key, method, self._api_path + path, body)
         query = {**signed, **_drop_none(params or {})}
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = {"Content-Type": content_type} if body is not None else None
         try:
-            response = self.http.request(method, path, content=body, params=query, headers=headers)
+            response = self.http.request(method, path, content=body, params=query, headers=headers,
+                                         timeout=timeout or self.http.timeout)
         except httpx.HTTPError as exc:
             raise FeedgateError(0, f"Cannot reach feedgate at {self.base_url}: {exc}.") from None
         if response.status_code >= 400:
@@ -63,7 +72,7 @@ class FeedgateClient:
             except ValueError:
                 description = response.text or response.reason_phrase
             raise FeedgateError(response.status_code, description)
-        return response.json() if response.content else None
+        return response
 
     def _page(self, shape: type[C], path: str, page: int = 1, page_size: int = 40, **params: Any) -> C:
         body = self.request("GET", path, params={"page": page, "page_size": page_size, **params})
@@ -190,6 +199,34 @@ class FeedgateClient:
 
     def delete_rule(self, rule_id: str) -> None:
         self.request("DELETE", f"/rules/{rule_id}")
+
+    # -- SCTE 224 -------------------------------------------------------------------------------
+    def import_scte224(self, document: bytes, channel_map: dict[str, str] | None = None,
+                       dry_run: bool = False, timeout: float = 600.0) -> m.Scte224Import:
+        params = {"dry_run": "true" if dry_run else None,
+                  "channel_map": [f"{k}={v}" for k, v in (channel_map or {}).items()] or None}
+        return m.Scte224Import.model_validate(self.request("POST", "/scte224", params=params, content=document,
+                                                           content_type="application/xml", timeout=timeout))
+
+    def scte224_imports(self, page_size: int = 40) -> list[m.Scte224Import]:
+        return [i for i in self._page(m.Scte224Imports, "/scte224/imports", page_size=page_size).items
+                if isinstance(i, m.Scte224Import)]
+
+    def export_scte224(self, channel_id: str) -> bytes:
+        """The channel as an SCTE 224 document (XML bytes)."""
+        return self._send("GET", f"/scte224/media/{channel_id}", None, None).content
+
+    def create_scte224_feed(self, url: str, **fields: Any) -> m.Scte224Feed:
+        return m.Scte224Feed.model_validate(self.request("POST", "/scte224/feeds", {"url": url, **_drop_none(fields)}))
+
+    def list_scte224_feeds(self) -> list[m.Scte224Feed]:
+        return list(self._all(m.Scte224Feeds, "/scte224/feeds"))
+
+    def check_scte224_feed(self, feed_id: str) -> m.Scte224Feed:
+        return m.Scte224Feed.model_validate(self.request("POST", f"/scte224/feeds/{feed_id}/check"))
+
+    def delete_scte224_feed(self, feed_id: str) -> None:
+        self.request("DELETE", f"/scte224/feeds/{feed_id}")
 
     # -- webhooks ---------------------------------------------------------------------------------
     def create_webhook(self, url: str, events: list[str], **fields: Any) -> m.WebhookWithSecret:

@@ -22,6 +22,10 @@ from feedgate.kit.schemas import Collection, Deleted, Tombstone
 from feedgate.playback.schemas import Content, PlaybackDecision, ViewerShown
 from feedgate.programs.schemas import Program, ScheduleWindow, ScheduleWindows
 from feedgate.rules.schemas import Rule, Rules
+from feedgate.scte224.schemas import Feed as Scte224Feed
+from feedgate.scte224.schemas import Feeds as Scte224Feeds
+from feedgate.scte224.schemas import Import as Scte224Import
+from feedgate.scte224.schemas import Imports as Scte224Imports
 from feedgate.slicers.schemas import HeartbeatAnswer, Slicer, Slicers
 from feedgate.webhooks.schemas import Webhook, WebhookDeliveries, WebhookDelivery, Webhooks, WebhookWithSecret
 
@@ -29,6 +33,7 @@ __all__ = [
     "AllowedOwner", "AllowedOwners", "Audience", "Audiences", "Blackout", "BlackoutWithRules", "Blackouts", "Channel",
     "Channels", "Collection", "Content", "Deleted", "FailoverEvent", "FailoverEvents", "FailoverGroup",
     "FailoverGroups", "GroupChannel", "GroupSlicer", "HeartbeatAnswer", "PlaybackDecision", "Program", "Rule",
-    "Rules", "ScheduleWindow", "ScheduleWindows", "Slicer", "SlicerStatus", "Slicers", "Tombstone", "ViewerShown",
+    "Rules", "ScheduleWindow", "ScheduleWindows", "Scte224Feed", "Scte224Feeds", "Scte224Import", "Scte224Imports",
+    "Slicer", "SlicerStatus", "Slicers", "Tombstone", "ViewerShown",
     "Webhook", "WebhookDeliveries", "WebhookDelivery", "WebhookWithSecret", "Webhooks",
 ]
