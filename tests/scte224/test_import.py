@@ -9,6 +9,7 @@ from tests.support import Api, assert_error, build_cue
 
 NS_2018 = 'xmlns="http://www.scte.org/schemas/224" version="20180501"'
 NS_2015 = 'xmlns="http://www.scte.org/schemas/224/2015"'
+NS_2020 = 'xmlns="http://www.scte.org/schemas/224" version="20200407"'
 PREFIXES = ('xmlns:audience="urn:scte:224:audience" xmlns:action="urn:scte:224:action" '
             'xmlns:xlink="http://www.w3.org/1999/xlink"')
 
@@ -122,10 +123,18 @@ class TestImport:
         assert_error(post(api, document("N5", with_second=False)), 409, "vp/east", "blackout")
         assert "vp/east" in by_external(api, "/rules")  # nothing half-applied
 
-    def test_2015_namespace(self, api: Api) -> None:
-        api.make_channel(external_id="OLD")
-        body = post(api, document("OLD", ns=NS_2015)).json()
-        assert body["generation"] == "2015" and body["changed"]
+    def test_three_schema_generations_read_to_the_same_state(self, api: Api) -> None:
+        states = []
+        for gen, ns in (("2015", NS_2015), ("2018", NS_2018), ("2020", NS_2020)):
+            ch = api.make_channel(external_id=f"GEN{gen}")
+            body = post(api, document(f"GEN{gen}", ns=ns), channel_map=f"media/news={ch['id']}").json()
+            assert body["generation"] == gen and body["summary"]["refused"] == 0, body
+            blackouts = api.get(f"/channels/{ch['id']}/blackouts").json()["items"]
+            windows = api.get(f"/channels/{ch['id']}/schedule").json()["items"]
+            states.append(([(b["blackout_id"], len(b["rules"])) for b in blackouts],
+                           [(w["start"], w["end"]) for w in windows]))
+        assert states[0] == states[1] == states[2] == ([("policy/game", 2)],
+                                                       [("2030-01-01T20:00:00.000Z", "2030-01-01T23:00:00.000Z")])
 
     def test_refusals_name_the_element(self, api: Api) -> None:
         api.make_channel(external_id="N6")

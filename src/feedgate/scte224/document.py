@@ -345,7 +345,10 @@ def read_document(data: bytes) -> Document:
     if namespace not in (NS, NS_2015):
         raise DocumentError(f"line {root.sourceline}: <{etree.QName(root).localname}> is in namespace "
                             f"'{namespace}', not SCTE 224's ('{NS}' or '{NS_2015}').")
-    generation = "2015" if namespace == NS_2015 else (root.get("version") or "2018")[:4]
+    # The bare namespace is 2018 and 2020 alike: its `version` (a date, 2020xxxx) tells them apart; a later
+    # version reads as 2020 (what this reader knows best), none as 2018.
+    version = root.get("version") or ""
+    generation = "2015" if namespace == NS_2015 else "2018" if not version or version < "2020" else "2020"
     reader = Reader(namespace, generation)
     if etree.QName(root).localname == "Results":
         for child in root:
