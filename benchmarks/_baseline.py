@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 app = FastAPI()
 
@@ -18,6 +18,12 @@ app = FastAPI()
 @app.get("/")
 async def root() -> dict[str, bool]:
     return {"ok": True}
+
+
+@app.post("/upload")
+async def upload(request: Request) -> dict[str, int]:
+    """The floor for a large body: received whole, and nothing done with it."""
+    return {"bytes": len(await request.body())}
 
 
 @contextlib.contextmanager

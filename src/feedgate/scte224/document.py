@@ -25,6 +25,8 @@ BLACKOUT = "urn:scte:224:action:blackout"
 ENTRIES = ("Audience", "ViewingPolicy", "Policy", "Media")
 DESCRIPTIVE = ("AltID", "Metadata")  # identifiers and free metadata: no behaviour to honour
 AUDIENCE_VALUES = {"Zip": "zip_codes", "ISO3166": "country_codes", "DMA": "dma_codes", "Device": "devices"}
+VALUE_TAGS = {f"{{{AUDIENCE_NS}}}{local}": name for local, name in AUDIENCE_VALUES.items()} | \
+    {f"{{{FEEDGATE_NS}}}IPNetwork": "ip_networks"}
 WHY_NOT = {
     "LatLongRadius": "feedgate locates viewers by country, zip, DMA and IP network, not by coordinates",
     "LatLongBox": "feedgate locates viewers by country, zip, DMA and IP network, not by coordinates",
@@ -214,6 +216,10 @@ class Reader:
         if aud.match not in ("ALL", "ANY", "NONE"):
             self.refuse(el, entry_id, f"match '{aud.match}' is not ALL, ANY or NONE")
         for index, child in enumerate(el):
+            value_field = VALUE_TAGS.get(child.tag)  # type: ignore[call-overload]
+            if value_field is not None:  # the common case by far (tens of thousands of zips): no QName
+                aud.values.setdefault(value_field, []).append((child.text or "").strip())
+                continue
             qname = etree.QName(child)
             if qname.namespace == self.ns and qname.localname == "Audience":
                 aud.members.append(self.reference(child, f"{entry_id}#{index}", self.audience))

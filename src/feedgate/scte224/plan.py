@@ -60,6 +60,10 @@ def _values(aud: AudienceDef) -> dict[str, list[str]] | str:
 
 
 def _single(plan: Plan, doc: Document, aud: AudienceDef, key: str, media: str) -> bool:
+    found = plan.wanted.get(("audience", "", key))
+    if found is not None:  # wanted already by another reference: its values are checked once (40,000 zips)
+        found.media.add(media)
+        return True
     values = _values(aud)
     if isinstance(values, str):
         plan.refusals.append(Refusal("Audience", aud.id, aud.line, values))
