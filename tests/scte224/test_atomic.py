@@ -10,7 +10,8 @@ from tests.support import Api, decide
 def rights(country: str, content: str) -> str:
     return f"""<Results {NS_2018} {PREFIXES}>
   <Audience id="aud/home"><audience:ISO3166>{country}</audience:ISO3166></Audience>
-  <ViewingPolicy id="vp/home"><Audience xlink:href="aud/home"/><action:Content>{content}</action:Content></ViewingPolicy>
+  <ViewingPolicy id="vp/home"><Audience xlink:href="aud/home"/>
+    <action:Content>{content}</action:Content></ViewingPolicy>
   <Policy id="policy/match"><ViewingPolicy xlink:href="vp/home"/></Policy>
   <Media id="media/sport" source="SPORT">
     <MediaPoint id="point/match" matchTime="2031-05-01T18:00:00Z">
