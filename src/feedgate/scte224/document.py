@@ -216,7 +216,7 @@ class Reader:
         if aud.match not in ("ALL", "ANY", "NONE"):
             self.refuse(el, entry_id, f"match '{aud.match}' is not ALL, ANY or NONE")
         for index, child in enumerate(el):
-            value_field = VALUE_TAGS.get(child.tag)  # type: ignore[call-overload]
+            value_field = VALUE_TAGS.get(child.tag)
             if value_field is not None:  # the common case by far (tens of thousands of zips): no QName
                 aud.values.setdefault(value_field, []).append((child.text or "").strip())
                 continue
