@@ -15,6 +15,7 @@ from feedgate.failover.service import event_shape, get_group, group_sources, ser
 from feedgate.kit.time import now_ms
 from feedgate.programs.models import ScheduleWindow
 from feedgate.programs.service import program_at, serialize_tag
+from feedgate.scte224.service import rights_source
 from feedgate.webhooks.models import Webhook
 from feedgate.webhooks.service import recent_deliveries
 
@@ -88,7 +89,8 @@ def channel_page(session: Session, owner: str, channel_id: str) -> dict[str, Any
     return {"channel": render_channels(session, [channel], group_sources)[0].model_dump(by_alias=True),
             "program": serialize_tag(tag).model_dump(by_alias=True) if tag else None,
             "blackouts": blackouts, "windows": [{"blackout_id": w.blackout_id, "start": w.start_ms, "end": w.end_ms}
-                                                for w in windows]}
+                                                for w in windows],
+            "rights": rights_source(session, owner, channel.id)}
 
 
 def channels(session: Session, owner: str) -> list[dict[str, Any]]:

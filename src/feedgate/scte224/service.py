@@ -30,7 +30,7 @@ from feedgate.rules import service as rules_service
 from feedgate.rules.models import Rule
 from feedgate.scte224 import schemas
 from feedgate.scte224.document import Document, DocumentError, Refusal, read_document
-from feedgate.scte224.models import Scte224Import, Scte224Object
+from feedgate.scte224.models import Scte224Feed, Scte224Import, Scte224Object
 from feedgate.scte224.plan import KINDS, VALUE_FIELDS, ContentCheck, Plan, Wanted, make_plan
 
 API = "/api/v4/scte224"
@@ -335,3 +335,29 @@ def list_imports(session: Session, owner: str, page: PageQuery) -> schemas.Impor
     return paginate(session, select(Scte224Import).where(Scte224Import.owner == owner), page, listed,
                     lambda rows: [serialize_import(r) for r in rows], schemas.Imports)
 
+
+
+@dataclass
+class RightsSource:
+    """Where a channel's rights came from: the latest import that mapped a Media to it, the latest one that
+    changed something (its diff, this channel's part), and the feed behind them with its last check."""
+
+    latest: schemas.Import
+    last_change: schemas.Import | None
+    changes: list[schemas.Change]
+    feed: Scte224Feed | None
+
+
+def rights_source(session: Session, owner: str, channel_id: str, scanned: int = 200) -> RightsSource | None:
+    """None when no import of the last `scanned` mapped a Media to this channel."""
+    rows = [r for r in session.scalars(select(Scte224Import).where(Scte224Import.owner == owner)
+                                       .order_by(Scte224Import.created.desc()).limit(scanned))
+            if channel_id in r.channels]
+    if not rows:
+        return None
+    changed = next((r for r in rows if r.changed), None)
+    last_change = serialize_import(changed) if changed is not None else None
+    changes = [c for c in last_change.diff if c.channel in ("", channel_id)] if last_change else []
+    feed_id = rows[0].by.removeprefix("feed ") if rows[0].by.startswith("feed ") else ""
+    feed = session.get(Scte224Feed, feed_id) if feed_id else None
+    return RightsSource(serialize_import(rows[0]), last_change, changes, feed)
