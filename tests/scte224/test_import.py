@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import Api, assert_error, build_cue
+from tests.support import Api, assert_error, blackout_setup, build_cue
 
 NS_2018 = 'xmlns="http://www.scte.org/schemas/224" version="20180501"'
 NS_2015 = 'xmlns="http://www.scte.org/schemas/224/2015"'
@@ -166,6 +166,20 @@ class TestImport:
         dry = post(api, exported.content, dry_run="1", channel_map=f"N7={ch2['id']}").json()
         assert {(c["kind"], c["action"]) for c in dry["diff"]} == {("blackout", "created"), ("window", "created"),
                                                                    ("cue_match", "created")}
+
+    def test_a_hand_made_blackout_without_windows_round_trips(self, api: Api, other: Api) -> None:
+        ch, r1, r2 = blackout_setup(api)  # made through the API: started by program tags only
+        exported = api.get(f"/scte224/media/{ch['id']}").content
+        assert b"fg:Policy" in exported
+        again = post(api, exported).json()
+        assert again["summary"]["refused"] == 0 and not again["changed"], again["diff"]
+        theirs = other.make_channel()
+        made = post(other, exported, channel_map=f"{ch['id']}={theirs['id']}").json()
+        assert made["summary"]["refused"] == 0, made["diff"]
+        blackouts = other.get(f"/channels/{theirs['id']}/blackouts").json()["items"]
+        assert [(b["blackout_id"], len(b["rules"])) for b in blackouts] == [("BNA", 2)]
+        rules = {r["id"]: r for r in other.get("/rules").json()["items"]}
+        assert [rules[r]["alternate_content_type"] for r in blackouts[0]["rules"]] == ["asset", "slate"]
 
 
 class TestHostileXml:

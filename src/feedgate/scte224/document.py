@@ -112,6 +112,7 @@ class MediaDef:
     source: str
     line: int
     points: list[PointDef] = field(default_factory=list)
+    standing: list[str] = field(default_factory=list)  # fg:Policy: a blackout on the channel with no window
 
 
 @dataclass
@@ -271,6 +272,10 @@ class Reader:
             qname = etree.QName(child)
             if qname.namespace == self.ns and qname.localname == "MediaPoint":
                 media.points.append(self.point(child, self.entry_id(child, f"{entry_id}#point{index}"), bounds))
+            elif qname.namespace == FEEDGATE_NS and qname.localname == "Policy":
+                # feedgate's own: the Policy is a blackout on this channel that program tags (API, SCTE-35,
+                # console) start, with no time or signal point of its own; what the export writes for one.
+                media.standing.append(self.reference(child, f"{entry_id}#policy{index}", self.policy))
             elif not (qname.namespace == self.ns and qname.localname in DESCRIPTIVE):
                 self.refuse(child, entry_id, "a Media holds MediaPoint elements only")
         self.doc.media[entry_id] = media

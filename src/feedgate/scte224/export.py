@@ -85,25 +85,33 @@ def export_channel(session: Session, owner: str, channel_ref: str) -> bytes:
         for link in links:
             if link.blackout_pk == blackout.id:
                 _ref(policy, "ViewingPolicy", _name(rules[link.rule_id]))
-    _media(session, root, channel.id, channel.external_id or channel.id, channel.desc)
+    _media(session, root, channel.id, channel.external_id or channel.id, channel.desc,
+           [b.blackout_id for b in blackouts])
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _media(session: Session, root: etree._Element, channel_id: str, name: str, desc: str) -> None:
+def _media(session: Session, root: etree._Element, channel_id: str, name: str, desc: str,
+           blackout_ids: list[str]) -> None:
     media = _el(root, "Media", id=name, description=desc, source=name)
+    pointed: set[str] = set()
     for window in session.scalars(select(ScheduleWindow).where(ScheduleWindow.channel_id == channel_id)
                                   .order_by(ScheduleWindow.start_ms)):
         point = _el(media, "MediaPoint", id=window.external_id or window.id, matchTime=_iso(window.start_ms))
         apply = _el(point, "Apply", duration=f"PT{(window.end_ms - window.start_ms) / 1000:g}S")
         _ref(apply, "Policy", window.blackout_id)
+        pointed.add(window.blackout_id)
     for match in session.scalars(select(CueMatch).where(CueMatch.channel_id == channel_id).order_by(CueMatch.id)):
         point = _el(media, "MediaPoint", id=match.external_id,
                     effective=_iso(match.effective_ms) if match.effective_ms is not None else "",
                     expires=_iso(match.expires_ms) if match.expires_ms is not None else "")
         _ref(_el(point, "Apply" if match.applies else "Remove"), "Policy", match.blackout_id)
+        pointed.add(match.blackout_id)
         signal = _el(point, "MatchSignal", match=match.match)
         for condition in match.conditions or []:
             tests = ([f"@segmentationTypeId={condition['type']}"] if condition.get("type") is not None else [])
             upid = f"/SegmentationUpid[text()='{condition['upid']}']" if condition.get("upid") is not None else ""
             kind = f"[{tests[0]}]" if tests else ""
             _el(signal, "Assert").text = f"/SpliceInfoSection/SegmentationDescriptor{kind}{upid}"
+    for blackout_id in blackout_ids:  # started by program tags only: feedgate's own element keeps it on the channel
+        if blackout_id not in pointed:
+            etree.SubElement(media, f"{{{FEEDGATE_NS}}}Policy", {XLINK: blackout_id})

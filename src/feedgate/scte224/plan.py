@@ -204,6 +204,8 @@ def make_plan(doc: Document, channels: dict[str, str], check: ContentCheck) -> P
         for point in media.points:
             for policy in dict.fromkeys([p for p, _ in point.applies] + point.removes):
                 blackout(plan, doc, policy, media, channel, point.line, check)
+        for policy in media.standing:
+            blackout(plan, doc, policy, media, channel, media.line, check)
         windows(plan, media, channel)
         cue_matches(plan, media, channel)
     reached = {key for _, _, key in plan.wanted}
