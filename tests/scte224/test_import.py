@@ -168,7 +168,7 @@ class TestImport:
                                                                    ("cue_match", "created")}
 
     def test_a_hand_made_blackout_without_windows_round_trips(self, api: Api, other: Api) -> None:
-        ch, r1, r2 = blackout_setup(api)  # made through the API: started by program tags only
+        ch, _, _ = blackout_setup(api)  # made through the API: started by program tags only
         exported = api.get(f"/scte224/media/{ch['id']}").content
         assert b"fg:Policy" in exported
         again = post(api, exported).json()
