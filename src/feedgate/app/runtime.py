@@ -210,7 +210,8 @@ def build_runtime(settings: Settings) -> Runtime:
         ingest=ingest, decisions=decisions, watcher=watcher, upstream=upstream, stream=stream,
         frozen=frozen, sender=sender, rights=rights, feed=feed,
         dispatcher=dispatcher,
-        console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake()),
+        console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake(), registry, health,
+                             frozen.frozen),
         channel_sources=group_sources, loop_lag=loop_lag)
 
 

@@ -1,5 +1,5 @@
 """The console's live stream: woken by the one after-commit dispatcher (and by changes other processes
-made, through the watcher), and at least once a second for heartbeat ages and health."""
+made, through the watcher); the streams also tick once a second for heartbeat ages."""
 
 import asyncio
 import threading
@@ -22,15 +22,17 @@ class ConsoleFeed:
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
+        """Until something changed (True) or `timeout` seconds passed (False)."""
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
         with self._lock:
             self._waiters.add(entry)
         try:
             await asyncio.wait_for(event.wait(), timeout)
+            return True
         except TimeoutError:
-            pass
+            return False
         finally:
             with self._lock:
                 self._waiters.discard(entry)

@@ -4,7 +4,9 @@ through the API's own services and tenancy. No build step: templates and a few l
 import asyncio
 import hmac
 import json
+import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,13 @@ from feedgate.console import sessions, views
 from feedgate.console.live import ConsoleFeed
 from feedgate.console.sessions import COOKIE, Brake, Signed
 from feedgate.failover import service as failover
+from feedgate.failover.health import HealthTable
+from feedgate.failover.registry import Registry
 from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
+from feedgate.failover.severity import Assessment, assess, assess_all, summary
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError
-from feedgate.kit.time import iso_ms, ms_to_datetime
+from feedgate.kit.time import clock_ms, iso_ms, ms_to_datetime, now_ms
 from feedgate.playback.service import ViewerQuery, playback_decision, token_viewer
 from feedgate.playback.state import DecisionState
 from feedgate.programs import service as programs
@@ -48,6 +53,20 @@ class ConsoleParts:
     stream: StreamService
     feed: ConsoleFeed
     brake: Brake
+    registry: Registry
+    health: HealthTable
+    frozen: Callable[[], set[str]]
+
+    def assessments(self, owner: str) -> list[Assessment]:
+        """Every group this user owns or is allowed into, worst first, from memory (no database)."""
+        fleet = self.registry.current
+        ids = [g.id for g in list(fleet.groups.values()) if g.owner == owner or owner in g.allowed]
+        return assess_all(fleet, ids, self.health.get, self.frozen(), clock_ms(), now_ms())
+
+    def assessment(self, group_id: str) -> Assessment | None:
+        fleet = self.registry.current
+        group = fleet.groups.get(group_id)
+        return None if group is None else assess(fleet, group, self.health.get, self.frozen(), clock_ms(), now_ms())
 
     def api_key(self, user_id: str) -> str | None:
         return self.keys.api_key(self.db, user_id)
@@ -56,9 +75,12 @@ class ConsoleParts:
 def parts(request: Request) -> ConsoleParts:
     return request.app.state.runtime.console
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+AGE_KEY = re.compile(r'data-age-key="([^"]+)"')
 WATCH_TOKEN_S = 4 * 3600  # the watch page's own playback token
 templates.env.filters["when"] = lambda ms: iso_ms(ms_to_datetime(ms)) if ms else "never"
+templates.env.filters["clock"] = lambda ms: ms_to_datetime(ms).strftime("%H:%M:%S UTC")
 ACTIONS = {"activate": "Activate slicer {slicer} (it goes on air for every channel of the group)",
+           "failback_off_activate": "Turn automatic failback off and activate slicer {slicer}",
            "slate_on": "Put the group on slate (no slicer on air)",
            "slate_off": "Take the group off slate (back to a slicer)",
            "failback_on": "Turn automatic failback on", "failback_off": "Turn automatic failback off"}
@@ -152,12 +174,14 @@ def overview(request: Request, page: int = 1) -> Response:
     if signed is None:
         return _login_redirect()
     page = max(1, min(page, 100_000))
-    with parts(request).db.read_sessions() as session:
-        groups, total = views.overview(session, signed.user_id, page)
+    console = parts(request)
+    ranked = console.assessments(signed.user_id)
+    with console.db.read_sessions() as session:
+        groups = views.overview(session, signed.user_id, ranked, page)
         channels = views.channels(session, signed.user_id)
         hooks = views.webhooks(session, signed.user_id)
     return _page(request, "overview.html", signed, groups=groups, channels=channels, webhooks=hooks, page=page,
-                 more=page * views.PAGE < total, total=total)
+                 more=page * views.PAGE < len(ranked), total=len(ranked), summary=summary(ranked))
 
 
 @router.get("/groups/{group_id}")
@@ -165,9 +189,11 @@ def group_page(request: Request, group_id: str, page: int = 1) -> Response:
     signed = _signed(request)
     if signed is None:
         return _login_redirect()
+    console = parts(request)
     try:
-        with parts(request).db.read_sessions() as session:
-            group = views.group_page(session, signed.user_id, group_id, max(1, min(page, 10_000)))
+        with console.db.read_sessions() as session:
+            group = views.group_page(session, signed.user_id, group_id, max(1, min(page, 10_000)),
+                                     console.assessment(group_id))
     except FeedgateError as error:
         return _error(request, signed, error)
     return _page(request, "group.html", signed, group=group)
@@ -180,13 +206,15 @@ def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> R
         return _login_redirect()
     if action not in ACTIONS:
         return _error(request, signed, FeedgateError(400, f"Unknown action '{action[:50]}'."))
+    console = parts(request)
     try:
-        with parts(request).db.read_sessions() as session:
-            group = views.group_page(session, signed.user_id, group_id, 1)
+        with console.db.read_sessions() as session:
+            group = views.group_page(session, signed.user_id, group_id, 1, console.assessment(group_id))
     except FeedgateError as error:
         return _error(request, signed, error)
     return _page(request, "confirm.html", signed, group=group, action=action, slicer=slicer,
-                 question=ACTIONS[action].format(slicer=slicer))
+                 question=ACTIONS[action].format(slicer=slicer),
+                 consequence=views.consequence(group, action, slicer))
 
 
 @router.post("/groups/{group_id}/act")
@@ -197,6 +225,9 @@ def act(request: Request, group_id: str, action: str = Form(""), slicer: str = F
         return signed
     try:
         with parts(request).db.sessions() as session:
+            if action == "failback_off_activate":  # two steps, the first safe alone: nothing changes on air
+                failover.update_group(session, signed.user_id, group_id, GroupUpdate(auto_failback=False))
+                action = "activate"
             if action == "activate":
                 failover.activate_slicer(session, signed.user_id, group_id, ActivateSlicer(slicer_id=slicer))
             elif action in ("slate_on", "slate_off"):
@@ -209,7 +240,7 @@ def act(request: Request, group_id: str, action: str = Form(""), slicer: str = F
     except FeedgateError as error:
         with parts(request).db.read_sessions() as session:
             try:
-                group = views.group_page(session, signed.user_id, group_id, 1)
+                group = views.group_page(session, signed.user_id, group_id, 1, parts(request).assessment(group_id))
             except FeedgateError as missing:
                 return _error(request, signed, missing)
         return _page(request, "group.html", signed, status=error.status, group=group, error=error)
@@ -313,38 +344,68 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
 
 @router.get("/stream")
 async def stream(request: Request, group: str = "", page: int = 1) -> Response:
-    """Server-sent events for this session: when the engine or a committed change says something moved,
-    the cards on the page are rendered again and only those that changed are sent."""
+    """Server-sent events for this session. `cards`: when the engine or a committed change says something
+    moved, the cards on the page are rendered again and only those that changed are sent. `summary`: the
+    summary bar, when it changed. `ages`: once a second, from memory, the heartbeat ages worth showing (past
+    half a group's timeout) of the slicers on the page, and `null` for one that beats again: bytes in
+    proportion to the silent slicers, not to the fleet."""
     signed = await run_in_threadpool(_signed, request)
     if signed is None:
         return Response("sign in first", status_code=401)
     console = parts(request)
     page = max(1, min(page, 100_000))
 
-    def render() -> dict[str, str]:
+    def render() -> tuple[dict[str, str], str]:
+        ranked = [a for a in [console.assessment(group)] if a is not None] if group else \
+            console.assessments(signed.user_id)
         with console.db.read_sessions() as session:
             if group:
-                g = views.group_page(session, signed.user_id, group, 1)
-                return {group: templates.get_template("_group.html").render(g=g, signed=signed)}
-            cards, _ = views.overview(session, signed.user_id, page)
-            card = templates.get_template("_card.html")
-            return {g["id"]: card.render(g=g, signed=signed) for g in cards}
+                g = views.group_page(session, signed.user_id, group, 1, ranked[0] if ranked else None)
+                return {group: templates.get_template("_group.html").render(g=g, signed=signed)}, ""
+            cards = views.overview(session, signed.user_id, ranked, page)
+        card = templates.get_template("_card.html")
+        bar = templates.get_template("_summary.html").render(summary=summary(ranked))
+        return {g["id"]: card.render(g=g, signed=signed) for g in cards}, bar
+
+    def ages(keys: set[str]) -> dict[str, int | None]:
+        ranked = [a for a in [console.assessment(group)] if a is not None] if group else \
+            console.assessments(signed.user_id)
+        return {f.key: (round(f.age_s) if f.age_s is not None else -1) if f.stale else None
+                for a in ranked for f in a.slicers if f.key in keys}
 
     async def events() -> Any:
         sent: dict[str, str] = {}
+        shown: dict[str, int | None] = {}
+        bar_sent = ""
+        keys: set[str] = set()
+        woken, last_render = True, 0.0
+        loop = asyncio.get_running_loop()
         while not console.feed.closed and not await request.is_disconnected():
-            try:
-                cards = await run_in_threadpool(render)
-            except FeedgateError:
-                return
-            changed = {key: html for key, html in cards.items() if sent.get(key) != html}
-            if changed:
-                sent.update(changed)
-                yield f"event: cards\ndata: {json.dumps(changed)}\n\n"
+            if woken or loop.time() - last_render >= 30:
+                try:
+                    cards, bar = await run_in_threadpool(render)
+                except FeedgateError:
+                    return
+                last_render = loop.time()
+                changed = {key: html for key, html in cards.items() if sent.get(key) != html}
+                if changed:
+                    sent.update(changed)
+                    yield f"event: cards\ndata: {json.dumps(changed)}\n\n"
+                if bar and bar != bar_sent:
+                    bar_sent = bar
+                    yield f"event: summary\ndata: {json.dumps(bar)}\n\n"
+                keys = set(AGE_KEY.findall("".join(cards.values())))
+                shown = {}  # the cards carry their ages as rendered: send what moved from there
+            now = ages(keys)
+            moved = {key: age for key, age in now.items() if shown.get(key) != age}
+            if moved:
+                shown.update(moved)
+                yield f"event: ages\ndata: {json.dumps(moved)}\n\n"
             else:
                 yield ": idle\n\n"  # keeps proxies from closing a quiet stream
-            await console.feed.wait(30.0)
-            await asyncio.sleep(0.05)  # one render for a burst of changes
+            woken = await console.feed.wait(1.0)
+            if woken:
+                await asyncio.sleep(0.05)  # one render for a burst of changes
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

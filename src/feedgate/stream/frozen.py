@@ -90,6 +90,10 @@ class FrozenWatch:
                 self.wake(group.id)
         return signals
 
+    def frozen(self) -> set[str]:
+        """Slicers whose playlist stopped advancing, as last checked (leader only; empty elsewhere)."""
+        return {key for key, signals in self._observed.items() if signals}
+
     def _age(self, url: str) -> float | None:
         stale = self.upstream.stale_ms(self.upstream.rendition_url(url, 0))
         return None if stale is None else stale[0] / 1000
