@@ -41,7 +41,7 @@ class TestSignIn:
         page.click("#sign-out")
         page.wait_for_url(re.compile(r"/console/login$"))
         stale = httpx.get(api.base_url + "/console", cookies={"feedgate_console": cookie["value"]})
-        assert stale.status_code == 303 and stale.headers["location"] == "/console/login"
+        assert stale.status_code == 303 and stale.headers["location"] == "/console/login?next=%2Fconsole"
 
     def test_a_wrong_key_shows_one_line_and_nothing_else(self, console: Backend, page: Any) -> None:
         api = console.new_user("ops")
@@ -59,7 +59,7 @@ class TestSignIn:
             rotate_key(session, api.user_id)
         time.sleep(5.5)  # the key cache's lifetime
         page.goto(api.base_url + "/console")
-        assert page.url.endswith("/console/login")
+        assert page.url.endswith("/console/login?next=%2Fconsole")
 
     def test_ten_failures_a_minute_are_slowed(self, tmp_path: Path) -> None:
         with started_backend("sqlite", f"sqlite:///{tmp_path / 'brake.db'}") as b:

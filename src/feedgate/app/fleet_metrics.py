@@ -15,13 +15,16 @@ from collections.abc import Callable
 from feedgate.failover.health import HealthTable
 from feedgate.failover.policy import HEALTHY, STATE_NAMES
 from feedgate.failover.registry import Registry
-from feedgate.kit.time import clock_ms
+from feedgate.failover.severity import assess
+from feedgate.kit.time import clock_ms, now_ms
 
 FAMILIES = {  # name: help; all gauges
     "feedgate_group_on_air_info": "The slicer on air in each group (1); slicer is empty when none is",
     "feedgate_group_slate": "1 while the group shows slate (no_slicer)",
     "feedgate_group_no_candidate": "1 while the group has no healthy slicer to put on air (no_candidate open)",
     "feedgate_group_healthy_standbys": "Enabled healthy slicers in the group besides the one on air",
+    "feedgate_group_viewers_slate": "1 while viewers of the group's channels get slate, with the reason "
+                                    "(failover/severity.py); 0 with an empty reason otherwise",
     "feedgate_group_slicers": "Slicers in the group by health state",
     "feedgate_slicer_healthy": "1 if the slicer is healthy, as the engine judged it last",
     "feedgate_slicer_heartbeat_age_seconds": "Seconds since this process last heard the slicer (or since it "
@@ -50,7 +53,7 @@ class FleetMetrics:
     def render(self) -> str:
         if not self.leads():
             return ""
-        fleet, now, stale = self.registry.current, clock_ms(), self.stale_s()
+        fleet, now, wall, stale = self.registry.current, clock_ms(), now_ms(), self.stale_s()
         lines: dict[str, list[str]] = {name: [] for name in FAMILIES}
         for group in list(fleet.groups.values()):
             g = f'group_id="{group.id}",group="{label(group.name)}"'
@@ -76,6 +79,8 @@ class FleetMetrics:
                     if key in stale:
                         lines["feedgate_slicer_playlist_stale_seconds"].append(f"{s} {stale[key]}")
             lines["feedgate_group_healthy_standbys"].append(f"{{{g}}} {spare}")
+            why = assess(fleet, group, self.health.get, set(), now, wall).viewers_slate_because
+            lines["feedgate_group_viewers_slate"].append(f'{{{g},reason="{label(why)}"}} {int(bool(why))}')
             lines["feedgate_group_slicers"] += [f'{{{g},state="{state}"}} {n}' for state, n in counts.items()]
         out = []
         for name, help_text in FAMILIES.items():

@@ -99,8 +99,19 @@ def _page(request: Request, name: str, signed: Signed | None, status: int = 200,
     return templates.TemplateResponse(request, name, {"signed": signed, **context}, status_code=status)
 
 
-def _login_redirect() -> RedirectResponse:
-    return RedirectResponse("/console/login", status_code=303)
+def _login_redirect(request: Request | None = None) -> RedirectResponse:
+    """To the sign-in form; from a page (a GET), with that page as `next`, so signing in returns there."""
+    if request is None or request.method != "GET":
+        return RedirectResponse("/console/login", status_code=303)
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/console/login?next={quote(asked, safe='')}", status_code=303)
+
+
+def _next(value: str) -> str:
+    """Where to go after signing in: a console page only (never another site: no open redirect)."""
+    ok = value.startswith("/console") and not value.startswith("//") and "\\" not in value and \
+        all(c.isprintable() for c in value)
+    return value if ok and not value.startswith("/console/login") else "/console"
 
 
 def _error(request: Request, signed: Signed, error: FeedgateError) -> HTMLResponse:
@@ -111,7 +122,7 @@ def _guard(request: Request, csrf: str) -> Signed | Response:
     """Every form POST: a signed-in session, and that session's CSRF token (else nothing is done)."""
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     if not csrf or not hmac.compare_digest(signed.csrf, csrf):
         return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
     return signed
@@ -120,11 +131,12 @@ def _guard(request: Request, csrf: str) -> Signed | Response:
 LOGIN_CSRF = "feedgate_login_csrf"
 
 
-def _login_page(request: Request, status: int = 200, message: str | None = None) -> Response:
+def _login_page(request: Request, status: int = 200, message: str | None = None, next: str = "") -> Response:
     """The sign-in form with a fresh CSRF token, in the form and in a cookie of its own: a page elsewhere can
     post the form but cannot read the cookie, so it cannot sign a victim's browser in as someone else."""
     token = secrets.token_urlsafe(24)
-    response = _page(request, "login.html", None, status=status, message=message, login_csrf=token)
+    response = _page(request, "login.html", None, status=status, message=message, login_csrf=token,
+                     next=_next(next or request.query_params.get("next", "")))
     response.set_cookie(LOGIN_CSRF, token, max_age=3600, httponly=True, samesite="strict", path="/console",
                         secure=parts(request).settings.console_secure_cookie or request.url.scheme == "https")
     return response
@@ -136,20 +148,22 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, user_id: str = Form(""), api_key: str = Form(""), csrf: str = Form("")) -> Response:
+def login(request: Request, user_id: str = Form(""), api_key: str = Form(""), csrf: str = Form(""),
+          next: str = Form("")) -> Response:
     console = parts(request)
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not csrf or not hmac.compare_digest(expected, csrf):
-        return _login_page(request, 403, "The sign-in form had expired or came from elsewhere; sign in again.")
+        return _login_page(request, 403, "The sign-in form had expired or came from elsewhere; sign in again.", next)
     address = request.client.host if request.client else "?"
     if console.brake.blocked(address):
-        return _login_page(request, 429, "Too many failed sign-ins from your address: wait a minute and try again.")
+        return _login_page(request, 429, "Too many failed sign-ins from your address: wait a minute and try again.",
+                           next)
     with console.db.sessions() as session:
         token = sessions.sign_in(session, user_id.strip(), api_key.strip(), console.settings.console_session_h)
     if token is None:
         console.brake.failed(address)
-        return _login_page(request, 401, "The user ID or API key is not right.")
-    response = RedirectResponse("/console", status_code=303)
+        return _login_page(request, 401, "The user ID or API key is not right.", next)
+    response = RedirectResponse(_next(next), status_code=303)
     secure = console.settings.console_secure_cookie or request.url.scheme == "https"
     response.set_cookie(COOKIE, token, max_age=int(console.settings.console_session_h * 3600), httponly=True,
                         samesite="strict", secure=secure, path="/console")
@@ -172,7 +186,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 def overview(request: Request, page: int = 1) -> Response:
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     page = max(1, min(page, 100_000))
     console = parts(request)
     ranked = console.assessments(signed.user_id)
@@ -184,11 +198,67 @@ def overview(request: Request, page: int = 1) -> Response:
                  more=page * views.PAGE < len(ranked), total=len(ranked), summary=summary(ranked))
 
 
+@router.get("/wall")
+def wall(request: Request, dense: bool = False) -> Response:
+    """Every group on one screen, worst first, from memory: the NOC wall (`dense=1`: 1,000 groups at 1080p)."""
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect(request)
+    ranked = parts(request).assessments(signed.user_id)
+    return _page(request, "wall.html", signed, tiles=[_tile(a) for a in ranked], dense=dense,
+                 summary=summary(ranked))
+
+
+def _tile(a: Assessment) -> str:
+    return templates.get_template("_tile.html").render(a=a)
+
+
+@router.get("/wall/stream")
+async def wall_stream(request: Request) -> Response:
+    """The wall, live: each second (or at once on a change) the tiles whose facts moved, the order when it
+    moved, and the summary bar. A tile is rendered only when its facts changed, so a calm fleet of 1,000
+    groups costs a comparison per group a second and sends nothing but a keep-alive."""
+    signed = await run_in_threadpool(_signed, request)
+    if signed is None:
+        return Response("sign in first", status_code=401)
+    console = parts(request)
+
+    async def events() -> Any:
+        facts: dict[str, tuple[Any, ...]] = {}
+        order: list[str] = []
+        bar_sent = ""
+        while not console.feed.closed and not await request.is_disconnected():
+            ranked = console.assessments(signed.user_id)
+            changed = {}
+            for a in ranked:
+                key = (a.severity, a.on_air, a.slate, a.name, tuple(a.problems))
+                if facts.get(a.group_id) != key:
+                    facts[a.group_id] = key
+                    changed[a.group_id] = _tile(a)
+            now_order = [a.group_id for a in ranked]
+            if changed:
+                yield f"event: tiles\ndata: {json.dumps(changed)}\n\n"
+            if now_order != order:
+                order = now_order
+                yield f"event: order\ndata: {json.dumps(order)}\n\n"
+            bar = templates.get_template("_summary.html").render(summary=summary(ranked))
+            if bar != bar_sent:
+                bar_sent = bar
+                yield f"event: summary\ndata: {json.dumps(bar)}\n\n"
+            if not changed:
+                yield ": idle\n\n"
+            if await console.feed.wait(1.0):
+                await asyncio.sleep(0.05)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
 @router.get("/groups/{group_id}")
 def group_page(request: Request, group_id: str, page: int = 1) -> Response:
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     console = parts(request)
     try:
         with console.db.read_sessions() as session:
@@ -203,7 +273,7 @@ def group_page(request: Request, group_id: str, page: int = 1) -> Response:
 def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> Response:
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     if action not in ACTIONS:
         return _error(request, signed, FeedgateError(400, f"Unknown action '{action[:50]}'."))
     console = parts(request)
@@ -251,7 +321,7 @@ def act(request: Request, group_id: str, action: str = Form(""), slicer: str = F
 def channel_page(request: Request, channel_id: str) -> Response:
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     try:
         with parts(request).db.read_sessions() as session:
             channel = views.channel_page(session, signed.user_id, channel_id)
@@ -280,7 +350,7 @@ def simulate(request: Request, channel_id: str, ip: str = "", country: str = "",
              dma: str = "", device: str = "", at: str = "") -> Response:
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     viewer = {"ip": ip, "country": country, "zip": zip, "dma": dma, "device": device, "at": at}
     try:
         with parts(request).db.read_sessions() as session:
@@ -307,7 +377,7 @@ def watch(request: Request, channel_id: str, country: str = "", zip: str = "", d
     """The channel as a viewer sees it (hls.js on /channel/{id}.m3u8), with what is on air beside it."""
     signed = _signed(request)
     if signed is None:
-        return _login_redirect()
+        return _login_redirect(request)
     console = parts(request)
     try:
         with console.db.read_sessions() as session:

@@ -5,7 +5,8 @@ plain data (what the health table heard, which playlists froze): no HTTP, no ses
 - **Red (off air):** on slate, `no_candidate`, nothing on air, or viewers get slate because the slicer on
   air announces no HLS URL while others of its group do (a group none of whose slicers announce one is not
   played through feedgate's own stream, so that says nothing about its viewers).
-- **Amber (at risk):** on air, but no healthy standby to fail over to, or the source on air froze.
+- **Amber (at risk):** on air, but no healthy standby to fail over to (in a group of more than one slicer,
+  as the FeedgateGroupWithoutHealthyBackup alert), or the source on air froze.
 - **Green:** on air with a healthy standby.
 """
 
@@ -96,7 +97,7 @@ def assess(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], fr
         problems.append(f"{active.name}'s playlist stopped moving: viewers see a frozen picture")
     if active is not None and active.state != "healthy":
         problems.append(f"{active.name} is on air but {active.state}")
-    if not slate_because and standbys == 0:
+    if not slate_because and standbys == 0 and len(slicers) > 1:  # as the alert: one slicer has none to lose
         problems.append("no healthy standby: a failure now has nowhere to go")
     severity = OFF_AIR if slate_because else AT_RISK if problems else FINE
     return Assessment(group.id, group.name, group.owner, severity, problems, active.name if active else "",
@@ -120,7 +121,7 @@ def summary(assessments: Iterable[Assessment]) -> dict[str, int]:
         out["on_air"] += bool(a.on_air)
         out["slate"] += a.slate
         out["no_candidate"] += a.no_candidate
-        out["no_standby"] += bool(a.on_air) and a.healthy_standbys == 0
+        out["no_standby"] += bool(a.on_air) and a.healthy_standbys == 0 and len(a.slicers) > 1
         out["frozen"] += any(s.frozen and s.on_air for s in a.slicers)
         out["viewers_slate"] += bool(a.viewers_slate_because)
         out[a.colour] += 1
