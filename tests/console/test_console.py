@@ -46,7 +46,7 @@ class TestSignIn:
     def test_a_wrong_key_shows_one_line_and_nothing_else(self, console: Backend, page: Any) -> None:
         api = console.new_user("ops")
         sign_in(page, api, key="not-the-key")
-        assert page.inner_text("#message") == "The user ID or API key is not right."
+        assert page.inner_text("#message") == "The login, password or code (or user ID and API key) is not right."
         assert "feedgate_console" not in {c["name"] for c in page.context.cookies()}
 
     def test_a_rotated_key_ends_that_users_sessions(self, console: Backend, page: Any) -> None:

@@ -193,3 +193,24 @@ def test_the_wall_shows_a_thousand_groups_on_one_screen(noc: Backend, browser: A
         page.screenshot(path=str(SHOTS / "wall.png"))
     finally:
         context.close()
+
+
+def test_an_operator_presses_slate_and_the_audit_page_names_them(noc: Backend, page: Any) -> None:
+    api = noc.new_user("named")
+    g = api.make_group("Named")
+    made = api.post("/operators", {"login": f"carol-{api.user_id[:6]}", "name": "Carol", "role": "operator",
+                                   "password": "correct horse battery"}).json()
+    page.goto(api.base_url + f"/console/groups/{g['id']}")
+    page.fill("input[name=user_id]", made["login"])
+    page.fill("input[name=api_key]", "correct horse battery")
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(rf"/console/groups/{g['id']}$"))
+    assert page.inner_text("[data-who]").startswith("Carol") and "operator" in page.inner_text("[data-who]")
+    page.click("#slate-on")
+    assert "will see slate" in page.inner_text("#consequence")
+    page.click("#confirm")
+    page.wait_for_url(re.compile(rf"/console/groups/{g['id']}$"))
+    page.goto(api.base_url + "/console/audit")
+    row = page.inner_text('#audit [data-actor-kind="operator"]')
+    assert f"Carol ({made['login']})" in row and "slate_on" in row
+    page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)

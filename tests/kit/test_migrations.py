@@ -9,7 +9,7 @@ from feedgate.kit.migrate import downgrade, upgrade
 from feedgate.models import Base
 from tests.support import PostgresServer
 
-HEAD = "0009"
+HEAD = "0010"
 
 
 def _check(url: str) -> None:

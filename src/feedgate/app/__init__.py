@@ -33,6 +33,7 @@ from feedgate.kit.deps import SessionCloser
 from feedgate.kit.errors import FeedgateError, database_trouble
 from feedgate.kit.hotpath import HotRoutes
 from feedgate.kit.metrics import MetricsMiddleware, metrics_response
+from feedgate.operators.router import router as operators_router
 from feedgate.playback.router import hot_playback
 from feedgate.playback.router import router as playback_router
 from feedgate.programs.router import router as programs_router
@@ -101,7 +102,7 @@ async def settled(request: Request) -> None:
 def _routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v4", dependencies=[Depends(authenticated_owner), Depends(settled)])
     for router in (failover_router, channels_router, slicers_router, audiences_router, rules_router,
-                   blackouts_router, programs_router, webhooks_router, scte224_router):
+                   blackouts_router, programs_router, webhooks_router, scte224_router, operators_router):
         api.include_router(router)
     app.include_router(api)
     # The viewer decision also takes a playback token (players hold no API key): its own auth dependency.

@@ -31,6 +31,7 @@ from feedgate.kit.db import Database
 from feedgate.kit.lag import LoopLag
 from feedgate.kit.versions import Changes
 from feedgate.kit.watch import ConfigWatcher
+from feedgate.operators.service import write_audit
 from feedgate.playback.state import DecisionState
 from feedgate.scte224.poller import FeedPoller
 from feedgate.settings import Settings
@@ -219,6 +220,7 @@ def _wire(db: Database, watcher: ConfigWatcher, decisions: DecisionState, regist
           engine: FailoverEngine | None, feed: ConsoleFeed, dispatcher: Dispatcher) -> None:
     """Who hears what: domain events, commits, the watcher's versions, the registry's deltas, the engine."""
     db.on_event.append(outbox.on_events)  # webhook deliveries, written in the transaction of their events
+    db.on_write.append(write_audit)  # who changed what, in the transaction of the change
     db.on_commit.append(dispatcher)
     watcher.on_fleet += [registry.catch_up, feed.notify]  # other processes' changes, by delta
     watcher.on_decisions += [decisions.on_version, feed.notify]

@@ -22,6 +22,7 @@ from feedgate.auth.models import Nonce
 from feedgate.auth.service import KeyCache
 from feedgate.auth.signing import BINDING, MAX_NONCE, BadMessage, body_sha256, decode_msg, signature_matches
 from feedgate.auth.tokens import check_token, is_token, split_token
+from feedgate.kit.actor import Actor, act_as
 from feedgate.kit.db import Database
 from feedgate.kit.errors import unauthorized
 
@@ -194,9 +195,14 @@ async def authenticated_owner(
     if verified is not None:  # a hot route checked this very request, then handed it over
         return str(verified)
     check = await signatures(request)
-    return await check.owner(msg, sig, request.method, request.scope["path"], request.body)
+    path = request.scope["path"]
+    owner = await check.owner(msg, sig, request.method, path, request.body)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not HEARTBEAT_PATH.match(path):
+        act_as(Actor("api", owner, f"API key of {owner}", owner, f"{request.method} {path}"))  # the audit log
+    return owner
 
 
+HEARTBEAT_PATH = re.compile(r"^/api/v4/slicers/[^/]+/status$")  # a slicer's beat is no one's decision
 Owner = Annotated[str, Depends(authenticated_owner)]
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -28,9 +28,13 @@ from feedgate.failover.health import HealthTable
 from feedgate.failover.registry import Registry
 from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
 from feedgate.failover.severity import Assessment, assess, assess_all, summary
+from feedgate.kit.actor import act_as
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError
+from feedgate.kit.pagination import PageQuery
 from feedgate.kit.time import clock_ms, iso_ms, ms_to_datetime, now_ms
+from feedgate.operators import service as operators
+from feedgate.operators.schemas import AuditEntry as AuditEntryShape
 from feedgate.playback.service import ViewerQuery, playback_decision, token_viewer
 from feedgate.playback.state import DecisionState
 from feedgate.programs import service as programs
@@ -75,6 +79,7 @@ class ConsoleParts:
 def parts(request: Request) -> ConsoleParts:
     return request.app.state.runtime.console
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+USER_ID = re.compile(r"^[0-9a-f]{32}$")  # a tenant's user ID signs in with the API key; anything else is a login
 AGE_KEY = re.compile(r'data-age-key="([^"]+)"')
 WATCH_TOKEN_S = 4 * 3600  # the watch page's own playback token
 templates.env.filters["when"] = lambda ms: iso_ms(ms_to_datetime(ms)) if ms else "never"
@@ -118,13 +123,19 @@ def _error(request: Request, signed: Signed, error: FeedgateError) -> HTMLRespon
     return _page(request, "error.html", signed, status=error.status, error=error)
 
 
-def _guard(request: Request, csrf: str) -> Signed | Response:
-    """Every form POST: a signed-in session, and that session's CSRF token (else nothing is done)."""
+def _guard(request: Request, csrf: str, acting: str = "") -> Signed | Response:
+    """Every form POST: a signed-in session, and that session's CSRF token (else nothing is done). `acting`
+    (what is done, in words) also needs a role that acts, and names the person in events and the audit log."""
     signed = _signed(request)
     if signed is None:
         return _login_redirect(request)
     if not csrf or not hmac.compare_digest(signed.csrf, csrf):
         return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    if acting:
+        if not signed.can_act:
+            return _error(request, signed, FeedgateError(403, f"Your role is {signed.role}: you can look, not "
+                                                              "act. An admin can change it."))
+        act_as(signed.actor(f"console: {acting}"))
     return signed
 
 
@@ -149,7 +160,7 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login")
 def login(request: Request, user_id: str = Form(""), api_key: str = Form(""), csrf: str = Form(""),
-          next: str = Form("")) -> Response:
+          next: str = Form(""), code: str = Form("")) -> Response:
     console = parts(request)
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not csrf or not hmac.compare_digest(expected, csrf):
@@ -158,11 +169,14 @@ def login(request: Request, user_id: str = Form(""), api_key: str = Form(""), cs
     if console.brake.blocked(address):
         return _login_page(request, 429, "Too many failed sign-ins from your address: wait a minute and try again.",
                            next)
+    hours = console.settings.console_session_h
     with console.db.sessions() as session:
-        token = sessions.sign_in(session, user_id.strip(), api_key.strip(), console.settings.console_session_h)
+        token = sessions.sign_in(session, user_id.strip(), api_key.strip(), hours) if USER_ID.match(user_id.strip()) \
+            else sessions.sign_in_operator(session, user_id, api_key, code, hours)
     if token is None:
         console.brake.failed(address)
-        return _login_page(request, 401, "The user ID or API key is not right.", next)
+        return _login_page(request, 401, "The login, password or code (or user ID and API key) is not right.",
+                           next)
     response = RedirectResponse(_next(next), status_code=303)
     secure = console.settings.console_secure_cookie or request.url.scheme == "https"
     response.set_cookie(COOKIE, token, max_age=int(console.settings.console_session_h * 3600), httponly=True,
@@ -254,6 +268,32 @@ async def wall_stream(request: Request) -> Response:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+@router.get("/audit")
+def audit(request: Request, who: str = "", what: str = "", page: int = 1) -> Response:
+    """Who changed what, newest first, with filters and the CSV of the same."""
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect(request)
+    query = PageQuery(page=max(1, min(page, 100_000)), page_size=50)
+    with parts(request).db.read_sessions() as session:
+        log = operators.list_audit(session, signed.user_id, query, who[:200] or None, what[:200] or None)
+    entries = [e for e in log.items if isinstance(e, AuditEntryShape)]
+    csv = f"/console/audit.csv?{urlencode({'who': who, 'what': what})}"
+    return _page(request, "audit.html", signed, entries=entries, who=who, what=what, page=query.page,
+                 more=query.page * 50 < log.total_items, csv=csv)
+
+
+@router.get("/audit.csv")
+def audit_csv(request: Request, who: str = "", what: str = "") -> Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect(request)
+    with parts(request).db.read_sessions() as session:
+        rows = list(operators.audit_csv(session, signed.user_id, who[:200] or None, what[:200] or None))
+    return Response("".join(rows), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="feedgate-audit.csv"'})
+
+
 @router.get("/groups/{group_id}")
 def group_page(request: Request, group_id: str, page: int = 1) -> Response:
     signed = _signed(request)
@@ -276,6 +316,8 @@ def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> R
         return _login_redirect(request)
     if action not in ACTIONS:
         return _error(request, signed, FeedgateError(400, f"Unknown action '{action[:50]}'."))
+    if not signed.can_act:
+        return _error(request, signed, FeedgateError(403, f"Your role is {signed.role}: you can look, not act."))
     console = parts(request)
     try:
         with console.db.read_sessions() as session:
@@ -290,7 +332,7 @@ def confirm(request: Request, group_id: str, action: str, slicer: str = "") -> R
 @router.post("/groups/{group_id}/act")
 def act(request: Request, group_id: str, action: str = Form(""), slicer: str = Form(""),
         csrf: str = Form("")) -> Response:
-    signed = _guard(request, csrf)
+    signed = _guard(request, csrf, f"{action[:40]} {slicer[:64]} on group {group_id[:64]}".replace("  ", " "))
     if isinstance(signed, Response):
         return signed
     try:
@@ -333,7 +375,7 @@ def channel_page(request: Request, channel_id: str) -> Response:
 @router.post("/channels/{channel_id}/program")
 def set_program(request: Request, channel_id: str, blackout_id: str = Form(""), title: str = Form(""),
                 csrf: str = Form("")) -> Response:
-    signed = _guard(request, csrf)
+    signed = _guard(request, csrf, f"program '{blackout_id.strip()[:100]}' on channel {channel_id[:64]}")
     if isinstance(signed, Response):
         return signed
     try:

@@ -21,6 +21,7 @@ from feedgate.failover.schemas import (
     OwnersChange,
     SlicersChange,
 )
+from feedgate.kit.actor import by_whom
 from feedgate.kit.errors import FeedgateError, bad_request, conflict, forbidden, not_found
 from feedgate.kit.ids import new_id
 from feedgate.kit.models import add_tombstone
@@ -38,7 +39,9 @@ def group_ref(group: FailoverGroup) -> GroupRef:
 
 def record_event(session: Session, group: FailoverGroup, kind: str, reason: str,
                  from_slicer: str | None = None, to_slicer: str | None = None) -> None:
-    write_events(session, [(group_ref(group), Happened(kind, reason, from_slicer, to_slicer))], now_ms())
+    """An event of a change someone asked for: its reason names them (kit.actor)."""
+    write_events(session, [(group_ref(group), Happened(kind, reason + by_whom(), from_slicer, to_slicer))],
+                 now_ms())
 
 
 def visible_groups(owner: str) -> Any:
@@ -216,7 +219,7 @@ def activate_slicer(session: Session, owner: str, group_id: str, data: ActivateS
     group.failover_time = now_ms()
     group.no_candidate = False
     group.updated = utcnow()
-    record_event(session, group, "activated", "activated by the operator", previous, data.slicer_id)
+    record_event(session, group, "activated", "activated by hand", previous, data.slicer_id)
     fleet_changed(session, [group.id])  # decisions learn the new source from the registry's delta
     session.commit()
 
@@ -300,7 +303,7 @@ def set_no_slicer(session: Session, owner: str, group_id: str, no_slicer: bool) 
         group.no_slicer = no_slicer
         group.updated = utcnow()
         record_event(session, group, "no_slicer_on" if no_slicer else "no_slicer_off",
-                     "slate on air by the operator" if no_slicer else "back to the active slicer")
+                     "slate on air by hand" if no_slicer else "back to the active slicer")
         fleet_changed(session, [group.id])
     session.commit()
 
