@@ -99,7 +99,8 @@ def test_the_audit_log_names_the_operator_who_pressed_slate(api: Api) -> None:
     got = api.get("/audit.csv")
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(got.text)))
-    assert {(r["actor_kind"], r["actor_name"]) for r in rows} >= {("operator", name), ("api", f"API key of {api.user_id}")}
+    assert {(r["actor_kind"], r["actor_name"]) for r in rows} >= {("operator", name),
+                                                                  ("api", f"API key of {api.user_id}")}
 
 
 def test_disabling_an_operator_ends_their_session(api: Api, other: Api) -> None:
