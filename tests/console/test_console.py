@@ -203,13 +203,14 @@ def test_the_pages_fit_a_phone(console: Backend, browser: Any) -> None:
     g = api.make_group("Morning News", **FAST)
     ch, _, _ = blackout_setup(api)
     api.heartbeat("enc-a", g["id"])
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True)
     page = context.new_page()
     try:
         sign_in(page, api)
         page.wait_for_url(re.compile(r"/console$"))
         for path in ("/console", f"/console/groups/{g['id']}", f"/console/channels/{ch['id']}",
-                     f"/console/channels/{ch['id']}/watch"):
+                     f"/console/channels/{ch['id']}/watch", "/console/wall", "/console/wall?dense=1",
+                     "/console/audit", f"/console/groups/{g['id']}/confirm?action=slate_on"):
             page.goto(api.base_url + path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path} is {overflow} px wider than the phone"

@@ -64,6 +64,8 @@ def test_a_dead_group_is_red_and_first_and_an_unguarded_one_amber(noc: Backend, 
 def test_a_slicer_without_hls_url_shows_why_viewers_get_slate(noc: Backend, page: Any) -> None:
     api = noc.new_user("hls")
     g = api.make_group("Morning", **FAST)
+    ch = api.make_channel("Morning news")
+    api.put(f"/failover-groups/{g['id']}/channels", {"channels_ids_to_add": [ch["id"]]})
     stop = threading.Event()
 
     def beat() -> None:
@@ -85,6 +87,11 @@ def test_a_slicer_without_hls_url_shows_why_viewers_get_slate(noc: Backend, page
         line = next(m for m in metrics.splitlines() if m.startswith("feedgate_group_viewers_slate{")
                     and g["id"] in m)
         assert 'reason="news01 announces no HLS URL"' in line and line.endswith(" 1")
+        # The watch page says it too, beside the picture, and explains the player's delay.
+        page.goto(api.base_url + f"/console/channels/{ch['id']}/watch")
+        wait_for(lambda: "news01 announces no HLS URL" in page.inner_text("#why-slate"), timeout=5,
+                 explain=lambda: (page.inner_text("#on-air"), page.inner_text("#why-slate"), page.inner_text("#why")))
+        assert "behind live" in page.inner_text("#delay")
     finally:
         stop.set()
         thread.join()

@@ -449,9 +449,24 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
         decision = playback_decision(console.decisions, channel_id, owner, token_viewer(params), None)
     except FeedgateError as error:
         return Response(json.dumps(error.body()), status_code=error.status, media_type="application/json")
-    body = {"source": console.stream.now_playing(watching), "active_slicer": watching.plan.source,
-            "decision": decision.model_dump()}
+    source = console.stream.now_playing(watching)
+    body = {"source": source, "active_slicer": watching.plan.source, "decision": decision.model_dump(),
+            "why_slate": _why_slate(source["label"] == "slate", watching.plan.source, decision.blacked_out,
+                                    decision.blackout_id)}
     return Response(json.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _why_slate(slate: bool, active: str | None, blacked_out: bool, blackout_id: str | None) -> str:
+    """Why this viewer gets slate, in words (the watch page), or ""."""
+    if not slate:
+        return ""
+    if blacked_out:
+        return f"blackout {blackout_id}: this viewer's rule shows slate (or its alternate cannot be played)"
+    if active == "no_slicer":
+        return "the group is on slate (an operator's choice)"
+    if not active:
+        return "nothing is on air for this channel (no failover group, or no healthy slicer)"
+    return f"{active} announces no HLS URL"
 
 
 @router.get("/stream")
