@@ -20,6 +20,7 @@ from feedgate.auth.dependencies import SignatureCheck
 from feedgate.auth.service import KeyCache
 from feedgate.channels.service import SourcesOf
 from feedgate.console.live import ConsoleFeed
+from feedgate.console.previews import Previews
 from feedgate.console.router import ConsoleParts
 from feedgate.console.sessions import Brake
 from feedgate.failover.engine import FailoverEngine
@@ -212,7 +213,7 @@ def build_runtime(settings: Settings) -> Runtime:
         frozen=frozen, sender=sender, rights=rights, feed=feed,
         dispatcher=dispatcher,
         console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake(), registry, health,
-                             frozen.frozen),
+                             frozen.frozen, Previews(upstream, settings.allow_private_urls)),
         channel_sources=group_sources, loop_lag=loop_lag)
 
 

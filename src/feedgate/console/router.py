@@ -22,6 +22,7 @@ from feedgate.auth.service import KeyCache
 from feedgate.auth.tokens import token_query
 from feedgate.console import sessions, views
 from feedgate.console.live import ConsoleFeed
+from feedgate.console.previews import Previews
 from feedgate.console.sessions import COOKIE, Brake, Signed
 from feedgate.failover import service as failover
 from feedgate.failover.health import HealthTable
@@ -60,6 +61,7 @@ class ConsoleParts:
     registry: Registry
     health: HealthTable
     frozen: Callable[[], set[str]]
+    previews: Previews
 
     def assessments(self, owner: str) -> list[Assessment]:
         """Every group this user owns or is allowed into, worst first, from memory (no database)."""
@@ -266,6 +268,25 @@ async def wall_stream(request: Request) -> Response:
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/slicers/{key}/frame.jpg")
+async def slicer_frame(request: Request, key: str) -> Response:
+    """A standby's picture from its own playlist, for slicers that announce no thumb_url (lazy, 10 s)."""
+    signed = await run_in_threadpool(_signed, request)
+    if signed is None:
+        return Response("sign in first", status_code=401)
+    console = parts(request)
+    fleet = console.registry.current
+    member = fleet.members.get(key)
+    group = fleet.groups.get(member.group_id) if member is not None else None
+    if group is None or not (group.owner == signed.user_id or signed.user_id in group.allowed) \
+            or key not in fleet.hls_urls:
+        return Response("no such slicer with a playlist", status_code=404)
+    image = await console.previews.frame(key, fleet.hls_urls[key])
+    if image is None:
+        return Response("no frame to show yet", status_code=404, headers={"Cache-Control": "no-store"})
+    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=10"})
 
 
 @router.get("/audit")
