@@ -241,7 +241,7 @@ async def wall_stream(request: Request) -> Response:
 
     async def events() -> Any:
         facts: dict[str, tuple[Any, ...]] = {}
-        order: list[str] = []
+        first: list[str] = []
         bar_sent = ""
         while not console.feed.closed and not await request.is_disconnected():
             ranked = console.assessments(signed.user_id)
@@ -251,12 +251,16 @@ async def wall_stream(request: Request) -> Response:
                 if facts.get(a.group_id) != key:
                     facts[a.group_id] = key
                     changed[a.group_id] = _tile(a)
-            now_order = [a.group_id for a in ranked]
-            if changed:
-                yield f"event: tiles\ndata: {json.dumps(changed)}\n\n"
-            if now_order != order:
-                order = now_order
-                yield f"event: order\ndata: {json.dumps(order)}\n\n"
+            gone = facts.keys() - {a.group_id for a in ranked}
+            for group_id in gone:
+                del facts[group_id]
+            # The order: only the groups with a problem, worst first; the page keeps the rest by name.
+            problems = [a.group_id for a in ranked if a.severity]
+            if changed or gone:
+                yield f"event: tiles\ndata: {json.dumps({'tiles': changed, 'gone': sorted(gone)})}\n\n"
+            if problems != first or changed:
+                first = problems
+                yield f"event: order\ndata: {json.dumps(problems)}\n\n"
             bar = templates.get_template("_summary.html").render(summary=summary(ranked))
             if bar != bar_sent:
                 bar_sent = bar
