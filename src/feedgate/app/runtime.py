@@ -8,6 +8,7 @@ import this module, they read the one part they need through an accessor in thei
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -213,8 +214,15 @@ def build_runtime(settings: Settings) -> Runtime:
         frozen=frozen, sender=sender, rights=rights, feed=feed,
         dispatcher=dispatcher,
         console=ConsoleParts(db, keys, settings, signatures, decisions, stream, feed, Brake(), registry, health,
-                             frozen.frozen, Previews(upstream, settings.allow_private_urls)),
+                             frozen.frozen, Previews(upstream, settings.allow_private_urls), _held(engine)),
         channel_sources=group_sources, loop_lag=loop_lag)
+
+
+def _held(engine: FailoverEngine | None) -> Callable[[], set[str]]:
+    def held() -> set[str]:
+        found = engine.disruption if engine is not None else None
+        return set(found.held) if found is not None else set()
+    return held
 
 
 def _wire(db: Database, watcher: ConfigWatcher, decisions: DecisionState, registry: Registry,

@@ -62,17 +62,19 @@ class ConsoleParts:
     health: HealthTable
     frozen: Callable[[], set[str]]
     previews: Previews
+    held: Callable[[], set[str]]  # groups a fleet-wide disruption holds (engine leader; empty elsewhere)
 
     def assessments(self, owner: str) -> list[Assessment]:
         """Every group this user owns or is allowed into, worst first, from memory (no database)."""
         fleet = self.registry.current
         ids = [g.id for g in list(fleet.groups.values()) if g.owner == owner or owner in g.allowed]
-        return assess_all(fleet, ids, self.health.get, self.frozen(), clock_ms(), now_ms())
+        return assess_all(fleet, ids, self.health.get, self.frozen(), clock_ms(), now_ms(), self.held())
 
     def assessment(self, group_id: str) -> Assessment | None:
         fleet = self.registry.current
         group = fleet.groups.get(group_id)
-        return None if group is None else assess(fleet, group, self.health.get, self.frozen(), clock_ms(), now_ms())
+        return None if group is None else assess(fleet, group, self.health.get, self.frozen(), clock_ms(), now_ms(),
+                                                 self.held())
 
     def api_key(self, user_id: str) -> str | None:
         return self.keys.api_key(self.db, user_id)

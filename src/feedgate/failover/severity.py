@@ -6,7 +6,8 @@ plain data (what the health table heard, which playlists froze): no HTTP, no ses
   air announces no HLS URL while others of its group do (a group none of whose slicers announce one is not
   played through feedgate's own stream, so that says nothing about its viewers).
 - **Amber (at risk):** on air, but no healthy standby to fail over to (in a group of more than one slicer,
-  as the FeedgateGroupWithoutHealthyBackup alert), or the source on air froze.
+  as the FeedgateGroupWithoutHealthyBackup alert), the source on air froze, or a fleet-wide disruption
+  holds the group.
 - **Green:** on air with a healthy standby.
 """
 
@@ -51,6 +52,7 @@ class Assessment:
     no_candidate: bool
     healthy_standbys: int
     slicers: list[SlicerFacts] = field(default_factory=list)
+    held: bool = False  # in a fleet-wide disruption
 
     @property
     def colour(self) -> str:
@@ -79,7 +81,8 @@ def _facts(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], fr
 
 
 def assess(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], frozen: set[str], clock_now: int,
-           wall_now: int) -> Assessment:
+           wall_now: int, held: frozenset[str] | set[str] = frozenset()) -> Assessment:
+    """`held`: the groups a fleet-wide disruption holds (their silence is not judged until it ends)."""
     slicers = _facts(fleet, group, health, frozen, clock_now, wall_now)
     active = next((s for s in slicers if s.on_air), None)
     standbys = sum(1 for s in slicers if s.state == "healthy" and s.enabled and not s.on_air)
@@ -97,25 +100,28 @@ def assess(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], fr
         problems.append(f"{active.name}'s playlist stopped moving: viewers see a frozen picture")
     if active is not None and active.state != "healthy":
         problems.append(f"{active.name} is on air but {active.state}")
+    if group.id in held:
+        problems.append("held in a fleet-wide disruption: failovers paused until its slicers are heard again")
     if not slate_because and standbys == 0 and len(slicers) > 1:  # as the alert: one slicer has none to lose
         problems.append("no healthy standby: a failure now has nowhere to go")
     severity = OFF_AIR if slate_because else AT_RISK if problems else FINE
     return Assessment(group.id, group.name, group.owner, severity, problems, active.name if active else "",
-                      group.no_slicer, slate_because, group.no_candidate, standbys, slicers)
+                      group.no_slicer, slate_because, group.no_candidate, standbys, slicers, group.id in held)
 
 
 def assess_all(fleet: Fleet, group_ids: Iterable[str], health: Callable[[str], Health], frozen: set[str],
-               clock_now: int, wall_now: int) -> list[Assessment]:
+               clock_now: int, wall_now: int, held: frozenset[str] | set[str] = frozenset()) -> list[Assessment]:
     """Worst first, then by name: the order of the wall and of the overview."""
-    found = [assess(fleet, fleet.groups[g], health, frozen, clock_now, wall_now)
+    found = [assess(fleet, fleet.groups[g], health, frozen, clock_now, wall_now, held)
              for g in group_ids if g in fleet.groups]
     return sorted(found, key=lambda a: (-a.severity, a.name.lower(), a.group_id))
 
 
 def summary(assessments: Iterable[Assessment]) -> dict[str, int]:
-    """The summary bar: groups, on air, on slate, no candidate, without a healthy standby, frozen, by colour."""
+    """The summary bar: groups, on air, on slate, no candidate, without a healthy standby, frozen, held in a
+    disruption, by colour."""
     out = dict.fromkeys(("groups", "on_air", "slate", "no_candidate", "no_standby", "frozen", "viewers_slate",
-                         "bad", "warn", "ok"), 0)
+                         "held", "bad", "warn", "ok"), 0)
     for a in assessments:
         out["groups"] += 1
         out["on_air"] += bool(a.on_air)
@@ -124,6 +130,7 @@ def summary(assessments: Iterable[Assessment]) -> dict[str, int]:
         out["no_standby"] += bool(a.on_air) and a.healthy_standbys == 0 and len(a.slicers) > 1
         out["frozen"] += any(s.frozen and s.on_air for s in a.slicers)
         out["viewers_slate"] += bool(a.viewers_slate_because)
+        out["held"] += a.held
         out[a.colour] += 1
     return out
 
