@@ -39,7 +39,8 @@ def test_colours_and_their_words() -> None:
     dead = assess(f, f.groups["g"], heard({}), set(), NOW, NOW)
     assert dead.severity == OFF_AIR and dead.viewers_slate_because == "no slicer can go on air (no healthy candidate)"
     f = fleet(HEALTHY, HEALTHY, no_slicer=True)
-    assert assess(f, f.groups["g"], heard({}), set(), NOW, NOW).viewers_slate_because.startswith("the group is on slate")
+    slate = assess(f, f.groups["g"], heard({}), set(), NOW, NOW)
+    assert slate.viewers_slate_because.startswith("the group is on slate")
     f = fleet(HEALTHY, HEALTHY, hls=(1,))
     no_url = assess(f, f.groups["g"], heard({}), set(), NOW, NOW)
     assert no_url.severity == OFF_AIR and no_url.viewers_slate_because == "s0 announces no HLS URL"
