@@ -220,3 +220,32 @@ def test_an_operator_presses_slate_and_the_audit_page_names_them(noc: Backend, p
     row = page.inner_text('#audit [data-actor-kind="operator"]')
     assert f"Carol ({made['login']})" in row and "slate_on" in row
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
+
+
+def test_an_admin_adds_and_disables_people_in_the_console(noc: Backend, page: Any) -> None:
+    api = noc.new_user("admin")
+    sign_in(page, api)
+    page.wait_for_url(re.compile(r"/console$"))
+    page.goto(api.base_url + "/console/operators")
+    login = f"dave-{api.user_id[:6]}"
+    page.fill("input[name=login]", login)
+    page.fill("input[name=name]", "Dave")
+    page.select_option("select[name=role]", "viewer")
+    page.fill("input[name=password]", "short")
+    page.click("#add-operator")
+    assert "password" in page.inner_text("#error")  # refused, named, nothing made
+    assert api.get("/operators").json()["items"] == []
+    page.fill("input[name=login]", login)
+    page.fill("input[name=name]", "Dave")
+    page.select_option("select[name=role]", "viewer")
+    page.fill("input[name=password]", "correct horse battery")
+    page.check("input[name=totp]")
+    page.click("#add-operator")
+    assert page.inner_text("#totp-uri").startswith("otpauth://totp/")
+    made = api.get("/operators").json()["items"]
+    assert [(o["login"], o["role"], o["totp"], o["enabled"]) for o in made] == [(login, "viewer", True, True)]
+    page.click(f'[data-toggle="{login}"]')
+    page.wait_for_url(re.compile(r"/console/operators$"))
+    assert api.get(f"/operators/{made[0]['id']}").json()["enabled"] is False
+    audit = api.get("/audit", params={"what": "operator"}).json()["items"]
+    assert [e["action"].split(" ")[1] for e in audit] == ["disable", "add"]  # newest first, named console actions

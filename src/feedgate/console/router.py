@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from feedgate.auth.dependencies import SignatureCheck, token_owner
@@ -36,6 +37,8 @@ from feedgate.kit.pagination import PageQuery
 from feedgate.kit.time import clock_ms, iso_ms, ms_to_datetime, now_ms
 from feedgate.operators import service as operators
 from feedgate.operators.schemas import AuditEntry as AuditEntryShape
+from feedgate.operators.schemas import Operator as OperatorShape
+from feedgate.operators.schemas import OperatorCreate, OperatorUpdate
 from feedgate.playback.service import ViewerQuery, playback_decision, token_viewer
 from feedgate.playback.state import DecisionState
 from feedgate.programs import service as programs
@@ -293,6 +296,71 @@ async def slicer_frame(request: Request, key: str) -> Response:
     if image is None:
         return Response("no frame to show yet", status_code=404, headers={"Cache-Control": "no-store"})
     return Response(image, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=10"})
+
+
+def _admin(request: Request) -> Signed | Response:
+    signed = _signed(request)
+    if signed is None:
+        return _login_redirect(request)
+    if signed.role != "admin":
+        return _error(request, signed, FeedgateError(403, f"Your role is {signed.role}: accounts are for admins."))
+    return signed
+
+
+@router.get("/operators")
+def operators_page(request: Request) -> Response:
+    """Accounts for people (admins only): who signs in, with which role; add, disable, enable."""
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
+    return _operators_page(request, signed)
+
+
+def _operators_page(request: Request, signed: Signed, status: int = 200, **extra: Any) -> Response:
+    with parts(request).db.read_sessions() as session:
+        listed = operators.list_operators(session, signed.user_id, PageQuery(page=1, page_size=500))
+    people = [o for o in listed.items if isinstance(o, OperatorShape)]
+    return _page(request, "operators.html", signed, status=status, people=people, **extra)
+
+
+@router.post("/operators")
+def add_operator(request: Request, login: str = Form(""), name: str = Form(""), role: str = Form("operator"),
+                 password: str = Form(""), totp: str = Form(""), csrf: str = Form("")) -> Response:
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = _guard(request, csrf, f"add operator {login[:100]} ({role[:16]})")
+    if isinstance(guarded, Response):
+        return guarded
+    try:
+        data = OperatorCreate.model_validate({"login": login, "name": name, "role": role, "password": password,
+                                              "totp": bool(totp)})
+        with parts(request).db.sessions() as session:
+            made = operators.create_operator(session, signed.user_id, data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        error = FeedgateError(400, f"Field '{first['loc'][0]}': {first['msg']}.")
+        return _operators_page(request, signed, 400, error=error)
+    except FeedgateError as error:
+        return _operators_page(request, signed, error.status, error=error)
+    return _operators_page(request, signed, made=made)
+
+
+@router.post("/operators/{operator_id}/enabled")
+def enable_operator(request: Request, operator_id: str, enabled: str = Form(""), csrf: str = Form("")) -> Response:
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = _guard(request, csrf, f"{'enable' if enabled == 'true' else 'disable'} operator {operator_id[:32]}")
+    if isinstance(guarded, Response):
+        return guarded
+    try:
+        with parts(request).db.sessions() as session:
+            operators.update_operator(session, signed.user_id, operator_id,
+                                      OperatorUpdate(enabled=enabled == "true"))
+    except FeedgateError as error:
+        return _operators_page(request, signed, error.status, error=error)
+    return RedirectResponse("/console/operators", status_code=303)
 
 
 @router.get("/audit")
