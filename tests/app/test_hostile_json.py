@@ -50,8 +50,10 @@ def world(api: Api) -> dict[str, Any]:
     rule = api.post("/rules", {"desc": "rule", "alternate_content_type": "slate", "all_viewers": True}).json()
     blackout = api.post(f"/channels/{ch['id']}/blackouts", {"blackout_id": "BNA", "rules": [rule["id"]]}).json()
     hook = api.post("/webhooks", {"url": PUBLIC_URL, "events": ["*"]}).json()
+    person = api.post("/operators", {"login": f"h-{api.user_id[:8]}", "name": "H", "password": "x" * 12}).json()
     return {"group_id": g["id"], "channel_id": ch["id"], "audience_id": aud["id"], "rule_id": rule["id"],
-            "blackout_id": blackout["id"], "slicer_id": "enc1", "webhook_id": hook["id"]}
+            "blackout_id": blackout["id"], "slicer_id": "enc1", "webhook_id": hook["id"],
+            "operator_id": person["id"]}
 
 
 def valid_body(method: str, path: str, w: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +81,9 @@ def valid_body(method: str, path: str, w: dict[str, Any]) -> dict[str, Any]:
         ("PATCH", "/webhooks/{webhook_id}"): {"description": "d"},
         ("POST", "/channels/{channel_id}/schedule"): {"blackout_id": "BNA", "start": "2030-01-01T00:00:00Z",
                                                       "end": "2030-01-01T01:00:00Z"},
+        ("POST", "/scte224/feeds"): {"url": PUBLIC_URL},
+        ("POST", "/operators"): {"login": "hostile-op", "name": "n", "password": "y" * 12},
+        ("PATCH", "/operators/{operator_id}"): {"name": "n"},
     }
     return table[(method, path)]
 
@@ -87,7 +92,7 @@ def snapshot(api: Api, w: dict[str, Any]) -> list[Any]:
     paths = [f"/failover-groups/{w['group_id']}", f"/failover-groups/{w['group_id']}/allowed-owners",
              "/failover-groups", "/channels", "/audiences", "/rules", f"/channels/{w['channel_id']}/blackouts",
              f"/channels/{w['channel_id']}/program", f"/channels/{w['channel_id']}/schedule", "/slicers",
-             "/webhooks"]
+             "/webhooks", "/scte224/feeds", "/operators"]
     out = []
     for path in paths:
         r = api.get(path, params={"page_size": 40})

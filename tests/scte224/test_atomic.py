@@ -3,8 +3,8 @@ imported again and again, decisions read in parallel only ever see one whole doc
 
 import threading
 
-from tests.scte224.test_import import NS_2018, PREFIXES, post
 from tests.support import Api, decide
+from tests.support.rights import NS_2018, PREFIXES, post
 
 
 def rights(country: str, content: str) -> str:

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.scte224.test_import import by_external, document
 from tests.support import FEEDGATE, Api, serve_http
+from tests.support.rights import by_external, document
 
 
 def feedgate(api: Api, *args: str) -> subprocess.CompletedProcess[str]:

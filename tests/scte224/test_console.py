@@ -4,12 +4,11 @@ failing feed in red, with the error), and the last import's diff for this channe
 import re
 from typing import Any
 
-from tests.scte224.test_feeds import Publisher, checked, feed_state, publisher  # noqa: F401 (a fixture)
-from tests.scte224.test_import import document
 from tests.support import SHOTS, Api, sign_in, wait_for
+from tests.support.rights import Publisher, checked, document, feed_state
 
 
-def test_the_channel_page_shows_its_rights_source(api: Api, publisher: Publisher, page: Any) -> None:  # noqa: F811
+def test_the_channel_page_shows_its_rights_source(api: Api, publisher: Publisher, page: Any) -> None:
     ch = api.make_channel(desc="Regional sports", external_id="NEWS")
     sign_in(page, api)
     page.wait_for_url(re.compile(r"/console$"))

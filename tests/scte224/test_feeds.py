@@ -2,85 +2,8 @@
 import, a conditional GET answered 304, a 500 (retried with backoff, one alarm), then recovery; webhooks
 raised through the outbox; the address guard."""
 
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
-from typing import Any
-
-import pytest
-
-from tests.scte224.test_import import by_external, document
-from tests.support import Api, assert_error, serve_http, wait_for
-
-
-@dataclass
-class Publisher:
-    """A rights holder's server: the current document and ETag, or a forced status; it records what it saw."""
-
-    body: bytes = b""
-    etag: str = ""
-    status: int = 200
-    seen: list[dict[str, str]] = field(default_factory=list)
-    alerts: list[str] = field(default_factory=list)  # webhook events posted back to it
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    port: int = 0
-
-    def url(self, path: str = "/rights.xml") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def publish(self, xml: str, etag: str) -> None:
-        with self.lock:
-            self.body, self.etag, self.status = xml.encode(), etag, 200
-
-
-@pytest.fixture
-def publisher() -> Iterator[Publisher]:
-    pub = Publisher()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with pub.lock:
-                pub.seen.append(dict(self.headers))
-                status = pub.status
-                if status == 200 and pub.etag and self.headers.get("If-None-Match") == pub.etag:
-                    status = 304
-                body = pub.body if status == 200 else b""
-            self.send_response(status)
-            if status in (200, 304):
-                self.send_header("ETag", pub.etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self) -> None:
-            import json
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with pub.lock:
-                pub.alerts.append(body["type"])
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server, pub.port = serve_http(Handler)
-    yield pub
-    server.shutdown()
-    server.server_close()
-
-
-def feed_state(api: Api, feed_id: str) -> dict[str, Any]:
-    return dict(api.get(f"/scte224/feeds/{feed_id}").json())
-
-
-def checked(api: Api, feed: dict[str, Any], state: str) -> dict[str, Any]:
-    """Ask for a check now and wait until its outcome is recorded (a newer `checked`, in `state`)."""
-    before = feed_state(api, feed["id"])["checked"]
-    assert api.post(f"/scte224/feeds/{feed['id']}/check").status_code == 202
-    return dict(wait_for(lambda: (lambda f: f if f["checked"] != before and f["state"] == state else None)(
-        feed_state(api, feed["id"])), timeout=15, explain=lambda: feed_state(api, feed["id"])))
+from tests.support import Api, assert_error, wait_for
+from tests.support.rights import Publisher, by_external, checked, document, feed_state
 
 
 def test_pull_changed_unchanged_500_and_recovery(api: Api, publisher: Publisher) -> None:

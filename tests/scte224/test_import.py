@@ -1,56 +1,8 @@
 """SCTE 224 documents imported over real HTTP on both databases: every mapped element, refusals, the dry run,
 idempotence, removal of what left the feed, signal points matching real SCTE-35 bytes, hostile XML."""
 
-from typing import Any
-
-import httpx
-
 from tests.support import Api, assert_error, blackout_setup, build_cue
-
-NS_2018 = 'xmlns="http://www.scte.org/schemas/224" version="20180501"'
-NS_2015 = 'xmlns="http://www.scte.org/schemas/224/2015"'
-NS_2020 = 'xmlns="http://www.scte.org/schemas/224" version="20200407"'
-PREFIXES = ('xmlns:audience="urn:scte:224:audience" xmlns:action="urn:scte:224:action" '
-            'xmlns:xlink="http://www.w3.org/1999/xlink"')
-
-
-def document(source: str, ns: str = NS_2018, extra_audience: str = "", with_second: bool = True) -> str:
-    second = """
-  <Audience id="aud/east" match="ANY"><audience:Zip>10001</audience:Zip><audience:DMA>501</audience:DMA></Audience>
-  <ViewingPolicy id="vp/east"><Audience xlink:href="aud/east"/>
-    <action:Content>urn:scte:224:action:blackout</action:Content></ViewingPolicy>""" if with_second else ""
-    east_ref = '<ViewingPolicy xlink:href="vp/east"/>' if with_second else ""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Results {ns} {PREFIXES}>
-  <Audience id="aud/us" description="United States" match="ANY"><audience:ISO3166>us</audience:ISO3166>
-    {extra_audience}</Audience>
-  <Audience id="aud/devices" match="ALL"><Audience xlink:href="aud/us"/>
-    <Audience id="aud/phones"><audience:Device>PHONE</audience:Device></Audience></Audience>
-  <ViewingPolicy id="vp/us" description="US viewers get slate"><Audience xlink:href="aud/us"/>
-    <action:Content>urn:scte:224:action:blackout</action:Content></ViewingPolicy>{second}
-  <Policy id="policy/game" description="Regional game">
-    <ViewingPolicy xlink:href="vp/us"/>{east_ref}</Policy>
-  <Media id="media/news" description="News" source="{source}">
-    <MediaPoint id="point/game" matchTime="2030-01-01T20:00:00Z">
-      <Apply duration="PT3H"><Policy xlink:href="policy/game"/></Apply></MediaPoint>
-    <MediaPoint id="point/signal" effective="2020-01-01T00:00:00Z">
-      <Apply><Policy xlink:href="policy/game"/></Apply>
-      <MatchSignal match="ANY">
-        <Assert>/SpliceInfoSection/SegmentationDescriptor[@segmentationTypeId=16]/SegmentationUpid[text()='GAME7']</Assert>
-      </MatchSignal></MediaPoint>
-  </Media>
-</Results>"""
-
-
-def post(api: Api, xml: str | bytes, **params: Any) -> httpx.Response:
-    body = xml.encode() if isinstance(xml, str) else xml
-    return api.http.post("/scte224", content=body, params=api.params(params),
-                         headers={"Content-Type": "application/xml"})
-
-
-def by_external(api: Api, path: str) -> dict[str, dict]:
-    items = api.get(path, params={"page_size": 40}).json()["items"]
-    return {i["external_id"]: i for i in items if i.get("external_id")}
+from tests.support.rights import NS_2015, NS_2018, NS_2020, by_external, document, post
 
 
 class TestImport:

@@ -551,6 +551,32 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
     return Response(json.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
+def _ranked(console: ConsoleParts, signed: Signed, group: str) -> list[Assessment]:
+    if group:
+        found = console.assessment(group)
+        return [found] if found is not None else []
+    return console.assessments(signed.user_id)
+
+
+def _render_live(console: ConsoleParts, signed: Signed, group: str, page: int) -> tuple[dict[str, str], str]:
+    """The live page's cards by key (one for a group page) and, on the overview, the summary bar."""
+    ranked = _ranked(console, signed, group)
+    with console.db.read_sessions() as session:
+        if group:
+            g = views.group_page(session, signed.user_id, group, 1, ranked[0] if ranked else None)
+            return {group: templates.get_template("_group.html").render(g=g, signed=signed)}, ""
+        cards = views.overview(session, signed.user_id, ranked, page)
+    card = templates.get_template("_card.html")
+    bar = templates.get_template("_summary.html").render(summary=summary(ranked))
+    return {g["id"]: card.render(g=g, signed=signed) for g in cards}, bar
+
+
+def _ages(console: ConsoleParts, signed: Signed, group: str, keys: set[str]) -> dict[str, int | None]:
+    """The ages worth showing of these slicers (-1: never heard), None for one within half its timeout."""
+    return {f.key: (round(f.age_s) if f.age_s is not None else -1) if f.stale else None
+            for a in _ranked(console, signed, group) for f in a.slicers if f.key in keys}
+
+
 def _why_slate(slate: bool, active: str | None, blacked_out: bool, blackout_id: str | None) -> str:
     """Why this viewer gets slate, in words (the watch page), or ""."""
     if not slate:
@@ -577,24 +603,6 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
     console = parts(request)
     page = max(1, min(page, 100_000))
 
-    def render() -> tuple[dict[str, str], str]:
-        ranked = [a for a in [console.assessment(group)] if a is not None] if group else \
-            console.assessments(signed.user_id)
-        with console.db.read_sessions() as session:
-            if group:
-                g = views.group_page(session, signed.user_id, group, 1, ranked[0] if ranked else None)
-                return {group: templates.get_template("_group.html").render(g=g, signed=signed)}, ""
-            cards = views.overview(session, signed.user_id, ranked, page)
-        card = templates.get_template("_card.html")
-        bar = templates.get_template("_summary.html").render(summary=summary(ranked))
-        return {g["id"]: card.render(g=g, signed=signed) for g in cards}, bar
-
-    def ages(keys: set[str]) -> dict[str, int | None]:
-        ranked = [a for a in [console.assessment(group)] if a is not None] if group else \
-            console.assessments(signed.user_id)
-        return {f.key: (round(f.age_s) if f.age_s is not None else -1) if f.stale else None
-                for a in ranked for f in a.slicers if f.key in keys}
-
     async def events() -> Any:
         sent: dict[str, str] = {}
         shown: dict[str, int | None] = {}
@@ -605,7 +613,7 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
         while not console.feed.closed and not await request.is_disconnected():
             if woken or loop.time() - last_render >= 30:
                 try:
-                    cards, bar = await run_in_threadpool(render)
+                    cards, bar = await run_in_threadpool(_render_live, console, signed, group, page)
                 except FeedgateError:
                     return
                 last_render = loop.time()
@@ -618,7 +626,7 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
                     yield f"event: summary\ndata: {json.dumps(bar)}\n\n"
                 keys = set(AGE_KEY.findall("".join(cards.values())))
                 shown = {}  # the cards carry their ages as rendered: send what moved from there
-            now = ages(keys)
+            now = _ages(console, signed, group, keys)
             moved = {key: age for key, age in now.items() if shown.get(key) != age}
             if moved:
                 shown.update(moved)
