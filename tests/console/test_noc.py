@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from tests.support import FAST, SHOTS, Backend, active, heartbeating, sign_in, started_backend, wait_for
+from tests.support import (
+    FAST,
+    SHOTS,
+    Backend,
+    active,
+    blackout_setup,
+    heartbeating,
+    sign_in,
+    started_backend,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +259,16 @@ def test_an_admin_adds_and_disables_people_in_the_console(noc: Backend, page: An
     assert api.get(f"/operators/{made[0]['id']}").json()["enabled"] is False
     audit = api.get("/audit", params={"what": "operator"}).json()["items"]
     assert [e["action"].split(" ")[1] for e in audit] == ["disable", "add"]  # newest first, named console actions
+
+
+def test_a_channel_in_blackout_is_marked_on_its_group_card(noc: Backend, page: Any) -> None:
+    api = noc.new_user("blackout")
+    g = api.make_group("Sports")
+    ch, _, _ = blackout_setup(api)
+    api.put(f"/failover-groups/{g['id']}/channels", {"channels_ids_to_add": [ch["id"]]})
+    sign_in(page, api)
+    page.wait_for_url(re.compile(r"/console$"))
+    assert page.locator(f'[data-blackout-now="{ch["id"]}"]').count() == 0
+    assert api.put(f"/channels/{ch['id']}/program", {"blackout_id": "BNA"}).status_code == 200
+    page.wait_for_selector(f'[data-blackout-now="{ch["id"]}"]', timeout=5000)  # live, no reload
+    assert "blackout BNA in force" in page.inner_text(f'[data-blackout-now="{ch["id"]}"]')

@@ -73,6 +73,13 @@ class ConsoleParts:
         ids = [g.id for g in list(fleet.groups.values()) if g.owner == owner or owner in g.allowed]
         return assess_all(fleet, ids, self.health.get, self.frozen(), clock_ms(), now_ms(), self.held())
 
+    def blackouts_now(self, cards: list[dict[str, Any]]) -> None:
+        """Mark each card's channels with the blackout in force now (what some of their viewers see instead)."""
+        plans, now = self.decisions.snapshot().channels, now_ms()
+        for card in cards:
+            card["blackouts_now"] = {c["id"]: bid for c in card["channels"]
+                                     if (plan := plans.get(c["id"])) is not None and (bid := plan.blackout_at(now))}
+
     def assessment(self, group_id: str) -> Assessment | None:
         fleet = self.registry.current
         group = fleet.groups.get(group_id)
@@ -213,6 +220,7 @@ def overview(request: Request, page: int = 1) -> Response:
     ranked = console.assessments(signed.user_id)
     with console.db.read_sessions() as session:
         groups = views.overview(session, signed.user_id, ranked, page)
+        console.blackouts_now(groups)
         channels = views.channels(session, signed.user_id)
         hooks = views.webhooks(session, signed.user_id)
     return _page(request, "overview.html", signed, groups=groups, channels=channels, webhooks=hooks, page=page,
@@ -566,6 +574,7 @@ def _render_live(console: ConsoleParts, signed: Signed, group: str, page: int) -
             g = views.group_page(session, signed.user_id, group, 1, ranked[0] if ranked else None)
             return {group: templates.get_template("_group.html").render(g=g, signed=signed)}, ""
         cards = views.overview(session, signed.user_id, ranked, page)
+    console.blackouts_now(cards)
     card = templates.get_template("_card.html")
     bar = templates.get_template("_summary.html").render(summary=summary(ranked))
     return {g["id"]: card.render(g=g, signed=signed) for g in cards}, bar
