@@ -232,6 +232,26 @@ def test_an_operator_presses_slate_and_the_audit_page_names_them(noc: Backend, p
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
 
 
+def test_a_viewer_sees_actions_disabled_with_the_reason(noc: Backend, page: Any) -> None:
+    api = noc.new_user("viewer")
+    g = api.make_group("Read only")
+    made = api.post("/operators", {"login": f"erin-{api.user_id[:6]}", "name": "Erin", "role": "viewer",
+                                   "password": "correct horse battery"}).json()
+    with heartbeating(api, g["id"], {"enc1": {}, "enc2": {}}):
+        wait_for(lambda: active(api, g["id"]) == "enc1")
+        page.goto(api.base_url + f"/console/groups/{g['id']}")
+        page.fill("input[name=user_id]", made["login"])
+        page.fill("input[name=api_key]", "correct horse battery")
+        page.click("#sign-in")
+        page.wait_for_url(re.compile(rf"/console/groups/{g['id']}$"))
+        assert "you can look, not act" in page.inner_text("#read-only")
+        assert page.locator("#slate-on").count() == 0 and page.locator("[data-activate]").count() == 0
+        page.wait_for_selector('[data-disabled-activate="enc2"]')
+        assert "your role is viewer" in page.inner_text('[data-disabled-activate="enc2"]')
+        page.goto(api.base_url + "/console/operators")
+        assert "accounts are for admins" in page.content()
+
+
 def test_an_admin_adds_and_disables_people_in_the_console(noc: Backend, page: Any) -> None:
     api = noc.new_user("admin")
     sign_in(page, api)
@@ -272,3 +292,7 @@ def test_a_channel_in_blackout_is_marked_on_its_group_card(noc: Backend, page: A
     assert api.put(f"/channels/{ch['id']}/program", {"blackout_id": "BNA"}).status_code == 200
     page.wait_for_selector(f'[data-blackout-now="{ch["id"]}"]', timeout=5000)  # live, no reload
     assert "blackout BNA in force" in page.inner_text(f'[data-blackout-now="{ch["id"]}"]')
+    # A viewer the blackout sends to an asset this server cannot play gets slate, and the watch page says why.
+    page.goto(api.base_url + f"/console/channels/{ch['id']}/watch?country=US&zip=90503")
+    wait_for(lambda: "asset la-asset, cannot be played" in page.inner_text("#why-slate"), timeout=5,
+             explain=lambda: page.inner_text("#why-slate"))

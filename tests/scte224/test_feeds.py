@@ -27,6 +27,7 @@ def test_pull_changed_unchanged_500_and_recovery(api: Api, publisher: Publisher)
     # Unchanged: the next check is conditional and answered 304; nothing is imported again.
     again = checked(api, feed, "unchanged")
     assert publisher.seen[-1].get("If-None-Match") == '"v1"' and again["last_status"] == 304
+    assert publisher.seen[-1].get("If-Modified-Since") == "Tue, 01 Dec 2026 10:00:04 GMT"
     assert len(api.get("/scte224/imports").json()["items"]) == 1
 
     # The feed breaks: failed, retried with backoff (not at the interval), one alarm for the run.

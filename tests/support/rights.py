@@ -105,6 +105,7 @@ def serve_publisher() -> Iterator[Publisher]:
             self.send_response(status)
             if status in (200, 304):
                 self.send_header("ETag", pub.etag)
+                self.send_header("Last-Modified", f"Tue, 01 Dec 2026 10:00:{len(pub.etag):02d} GMT")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

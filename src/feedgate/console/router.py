@@ -554,8 +554,7 @@ async def watching_now(request: Request, channel_id: str, t: str = "") -> Respon
         return Response(json.dumps(error.body()), status_code=error.status, media_type="application/json")
     source = console.stream.now_playing(watching)
     body = {"source": source, "active_slicer": watching.plan.source, "decision": decision.model_dump(),
-            "why_slate": _why_slate(source["label"] == "slate", watching.plan.source, decision.blacked_out,
-                                    decision.blackout_id)}
+            "why_slate": _why_slate(source["label"] == "slate", watching.plan.source, decision.model_dump())}
     return Response(json.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -586,12 +585,19 @@ def _ages(console: ConsoleParts, signed: Signed, group: str, keys: set[str]) -> 
             for a in _ranked(console, signed, group) for f in a.slicers if f.key in keys}
 
 
-def _why_slate(slate: bool, active: str | None, blacked_out: bool, blackout_id: str | None) -> str:
+def _why_slate(slate: bool, active: str | None, decision: dict[str, Any]) -> str:
     """Why this viewer gets slate, in words (the watch page), or ""."""
     if not slate:
         return ""
-    if blacked_out:
-        return f"blackout {blackout_id}: this viewer's rule shows slate (or its alternate cannot be played)"
+    content = decision.get("content") or {}
+    if decision.get("blacked_out") and content.get("type") == "asset":
+        return (f"blackout {decision.get('blackout_id')}: its alternate, asset {content.get('id')}, cannot be "
+                "played here (FEEDGATE_ASSET_URL is not set, or the asset has no playlist)")
+    if decision.get("blacked_out") and content.get("type") != "slate":
+        return (f"blackout {decision.get('blackout_id')}: its alternate, {content.get('type')} "
+                f"{content.get('id')}, has no stream to play")
+    if decision.get("blacked_out"):
+        return f"blackout {decision.get('blackout_id')}: this viewer's rule shows slate"
     if active == "no_slicer":
         return "the group is on slate (an operator's choice)"
     if not active:
