@@ -137,14 +137,17 @@ def _error(request: Request, signed: Signed, error: FeedgateError) -> HTMLRespon
     return _page(request, "error.html", signed, status=error.status, error=error)
 
 
-def _guard(request: Request, csrf: str, acting: str = "") -> Signed | Response:
+def _guard(request: Request, csrf: str, acting: str = "", admin: bool = False) -> Signed | Response:
     """Every form POST: a signed-in session, and that session's CSRF token (else nothing is done). `acting`
-    (what is done, in words) also needs a role that acts, and names the person in events and the audit log."""
+    (what is done, in words) also needs a role that acts, and names the person in events and the audit log;
+    `admin`, the admin role (accounts)."""
     signed = _signed(request)
     if signed is None:
         return _login_redirect(request)
     if not csrf or not hmac.compare_digest(signed.csrf, csrf):
         return _error(request, signed, FeedgateError(403, "The form's CSRF token is missing or wrong; reload it."))
+    if admin and signed.role != "admin":
+        return _error(request, signed, FeedgateError(403, f"Your role is {signed.role}: accounts are for admins."))
     if acting:
         if not signed.can_act:
             return _error(request, signed, FeedgateError(403, f"Your role is {signed.role}: you can look, not "
@@ -334,12 +337,9 @@ def _operators_page(request: Request, signed: Signed, status: int = 200, **extra
 @router.post("/operators")
 def add_operator(request: Request, login: str = Form(""), name: str = Form(""), role: str = Form("operator"),
                  password: str = Form(""), totp: str = Form(""), csrf: str = Form("")) -> Response:
-    signed = _admin(request)
+    signed = _guard(request, csrf, f"add operator {login[:100]} ({role[:16]})", admin=True)
     if isinstance(signed, Response):
         return signed
-    guarded = _guard(request, csrf, f"add operator {login[:100]} ({role[:16]})")
-    if isinstance(guarded, Response):
-        return guarded
     try:
         data = OperatorCreate.model_validate({"login": login, "name": name, "role": role, "password": password,
                                               "totp": bool(totp)})
@@ -356,12 +356,10 @@ def add_operator(request: Request, login: str = Form(""), name: str = Form(""), 
 
 @router.post("/operators/{operator_id}/enabled")
 def enable_operator(request: Request, operator_id: str, enabled: str = Form(""), csrf: str = Form("")) -> Response:
-    signed = _admin(request)
+    signed = _guard(request, csrf, f"{'enable' if enabled == 'true' else 'disable'} operator {operator_id[:32]}",
+                    admin=True)
     if isinstance(signed, Response):
         return signed
-    guarded = _guard(request, csrf, f"{'enable' if enabled == 'true' else 'disable'} operator {operator_id[:32]}")
-    if isinstance(guarded, Response):
-        return guarded
     try:
         with parts(request).db.sessions() as session:
             operators.update_operator(session, signed.user_id, operator_id,

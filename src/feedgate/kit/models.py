@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, select
+from sqlalchemy import Integer, String, Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -126,3 +126,10 @@ def _referrers(session: Session, table: Table, key: str, most: int = 5) -> list[
             ids = session.scalars(select(column).where(fk.parent == key).distinct().limit(most))
             found += [f"{noun} {value}" for value in ids]
     return found
+
+
+def within_limit(session: Session, owner_column: Any, owner: str, most: int, noun: str, setting: str) -> None:
+    """A per-user limit: 409 naming it (and its setting) when `owner` already holds `most` of these rows."""
+    held = session.scalar(select(func.count()).select_from(owner_column.table).where(owner_column == owner)) or 0
+    if held >= most:
+        raise conflict(f"You have {held} {noun}, the most one user may have ({most}, {setting}); delete one first.")

@@ -10,13 +10,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedgate.kit.backoff import backoff_s
 from feedgate.kit.db import Database
-from feedgate.kit.errors import FeedgateError, conflict, not_found
+from feedgate.kit.errors import FeedgateError, not_found
 from feedgate.kit.events import DomainEvent, record
+from feedgate.kit.models import within_limit
 from feedgate.kit.outbound import check_address
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, ms_to_datetime, now_ms
@@ -56,10 +57,7 @@ def list_feeds(session: Session, owner: str, page: PageQuery) -> schemas.Feeds:
 
 
 def create_feed(session: Session, owner: str, data: schemas.FeedCreate, allow_private: bool, most: int) -> Scte224Feed:
-    held = session.scalar(select(func.count()).select_from(Scte224Feed).where(Scte224Feed.owner == owner)) or 0
-    if held >= most:
-        raise conflict(f"You have {held} feeds, the most one user may have ({most}, FEEDGATE_MAX_FEEDS_PER_USER); "
-                       "delete one first.")
+    within_limit(session, Scte224Feed.owner, owner, most, "feeds", "FEEDGATE_MAX_FEEDS_PER_USER")
     check_address(data.url, allow_private)
     feed = Scte224Feed(id=secrets.token_hex(16), owner=owner, url=data.url, description=data.description,
                        interval_s=data.interval_s, channel_map=dict(data.channel_map), enabled=data.enabled,

@@ -3,11 +3,12 @@ creation and on rotation only."""
 
 import secrets
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from feedgate.failover.service import get_group
-from feedgate.kit.errors import FeedgateError, bad_request, conflict, not_found
+from feedgate.kit.errors import FeedgateError, bad_request, not_found
+from feedgate.kit.models import within_limit
 from feedgate.kit.outbound import check_address
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, now_ms, utcnow
@@ -79,10 +80,7 @@ def _check_format(format: str, routing_key: str) -> None:
 
 
 def create_webhook(session: Session, owner: str, data: WebhookCreate, allow_private: bool, most: int) -> Webhook:
-    held = session.scalar(select(func.count()).select_from(Webhook).where(Webhook.owner == owner)) or 0
-    if held >= most:
-        raise conflict(f"You have {held} webhooks, the most one user may have ({most}, "
-                       "FEEDGATE_MAX_WEBHOOKS_PER_USER); delete one first.")
+    within_limit(session, Webhook.owner, owner, most, "webhooks", "FEEDGATE_MAX_WEBHOOKS_PER_USER")
     check_address(data.url, allow_private)
     _check_format(data.format, data.routing_key or "")
     hook = Webhook(id=secrets.token_hex(16), owner=owner, url=data.url, description=data.description,
