@@ -15,8 +15,8 @@ from collections.abc import Callable
 from feedgate.failover.health import HealthTable
 from feedgate.failover.policy import HEALTHY, STATE_NAMES
 from feedgate.failover.registry import Registry
-from feedgate.failover.severity import assess
-from feedgate.kit.time import clock_ms, now_ms
+from feedgate.failover.severity import viewers_slate_because
+from feedgate.kit.time import clock_ms
 
 FAMILIES = {  # name: help; all gauges
     "feedgate_group_on_air_info": "The slicer on air in each group (1); slicer is empty when none is",
@@ -53,7 +53,7 @@ class FleetMetrics:
     def render(self) -> str:
         if not self.leads():
             return ""
-        fleet, now, wall, stale = self.registry.current, clock_ms(), now_ms(), self.stale_s()
+        fleet, now, stale = self.registry.current, clock_ms(), self.stale_s()
         lines: dict[str, list[str]] = {name: [] for name in FAMILIES}
         for group in list(fleet.groups.values()):
             g = f'group_id="{group.id}",group="{label(group.name)}"'
@@ -79,7 +79,7 @@ class FleetMetrics:
                     if key in stale:
                         lines["feedgate_slicer_playlist_stale_seconds"].append(f"{s} {stale[key]}")
             lines["feedgate_group_healthy_standbys"].append(f"{{{g}}} {spare}")
-            why = assess(fleet, group, self.health.get, set(), now, wall).viewers_slate_because
+            why = viewers_slate_because(fleet, group)
             lines["feedgate_group_viewers_slate"].append(f'{{{g},reason="{label(why)}"}} {int(bool(why))}')
             lines["feedgate_group_slicers"] += [f'{{{g},state="{state}"}} {n}' for state, n in counts.items()]
         out = []

@@ -6,7 +6,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from feedgate.failover import service as failover
 from feedgate.failover.health import HealthTable
 from feedgate.failover.registry import Registry
 from feedgate.failover.schemas import ActivateSlicer, GroupUpdate
-from feedgate.failover.severity import Assessment, assess, assess_all, summary
+from feedgate.failover.severity import Assessment, assess_all, summary
 from feedgate.kit.actor import act_as
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError
@@ -69,9 +69,12 @@ class ConsoleParts:
 
     def assessments(self, owner: str) -> list[Assessment]:
         """Every group this user owns or is allowed into, worst first, from memory (no database)."""
-        fleet = self.registry.current
-        ids = [g.id for g in list(fleet.groups.values()) if g.owner == owner or owner in g.allowed]
-        return assess_all(fleet, ids, self.health.get, self.frozen(), clock_ms(), now_ms(), self.held())
+        groups = list(self.registry.current.groups.values())
+        return self.assessments_of([g.id for g in groups if g.owner == owner or owner in g.allowed])
+
+    def assessments_of(self, group_ids: Iterable[str]) -> list[Assessment]:
+        return assess_all(self.registry.current, group_ids, self.health.get, self.frozen(), clock_ms(), now_ms(),
+                          self.held())
 
     def blackouts_now(self, cards: list[dict[str, Any]]) -> None:
         """Mark each card's channels with the blackout in force now (what some of their viewers see instead)."""
@@ -81,10 +84,8 @@ class ConsoleParts:
                                      if (plan := plans.get(c["id"])) is not None and (bid := plan.blackout_at(now))}
 
     def assessment(self, group_id: str) -> Assessment | None:
-        fleet = self.registry.current
-        group = fleet.groups.get(group_id)
-        return None if group is None else assess(fleet, group, self.health.get, self.frozen(), clock_ms(), now_ms(),
-                                                 self.held())
+        found = self.assessments_of([group_id])
+        return found[0] if found else None
 
     def api_key(self, user_id: str) -> str | None:
         return self.keys.api_key(self.db, user_id)
@@ -577,10 +578,13 @@ def _render_live(console: ConsoleParts, signed: Signed, group: str, page: int) -
     return {g["id"]: card.render(g=g, signed=signed) for g in cards}, bar
 
 
-def _ages(console: ConsoleParts, signed: Signed, group: str, keys: set[str]) -> dict[str, int | None]:
-    """The ages worth showing of these slicers (-1: never heard), None for one within half its timeout."""
+def _ages(console: ConsoleParts, keys: set[str]) -> dict[str, int | None]:
+    """The ages worth showing of these slicers (-1: never heard), None for one within half its timeout: the
+    groups on the page only, each second (not the user's whole fleet)."""
+    members = console.registry.current.members
+    groups = {m.group_id for key in keys if (m := members.get(key)) is not None}
     return {f.key: (round(f.age_s) if f.age_s is not None else -1) if f.stale else None
-            for a in _ranked(console, signed, group) for f in a.slicers if f.key in keys}
+            for a in console.assessments_of(groups) for f in a.slicers if f.key in keys}
 
 
 def _why_slate(slate: bool, active: str | None, decision: dict[str, Any]) -> str:
@@ -639,7 +643,7 @@ async def stream(request: Request, group: str = "", page: int = 1) -> Response:
                     yield f"event: summary\ndata: {json.dumps(bar)}\n\n"
                 keys = set(AGE_KEY.findall("".join(cards.values())))
                 shown = {}  # the cards carry their ages as rendered: send what moved from there
-            now = _ages(console, signed, group, keys)
+            now = _ages(console, keys)
             moved = {key: age for key, age in now.items() if shown.get(key) != age}
             if moved:
                 shown.update(moved)

@@ -48,14 +48,13 @@ class Signed:
         return Actor(kind, ident, self.name, self.user_id, action)
 
 
-def _start(session: Session, user_id: str, mark: str, hours: float, operator_id: str = "",
-           role: str = "admin") -> str:
+def _start(session: Session, user_id: str, mark: str, hours: float, operator_id: str = "") -> str:
     token = secrets.token_urlsafe(32)
     now = now_ms()
     session.execute(delete(ConsoleSession).where(ConsoleSession.expires_ms < now))
     session.add(ConsoleSession(token_hash=_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(24),
                                key_mark=mark, created_ms=now, expires_ms=now + int(hours * 3600 * 1000),
-                               operator_id=operator_id, role=role))
+                               operator_id=operator_id))
     session.commit()
     return token
 
@@ -73,7 +72,7 @@ def sign_in_operator(session: Session, login: str, password: str, code: str, hou
     op = verify(session, login, password, code)
     if op is None:
         return None
-    return _start(session, op.owner, key_mark(op.password_hash), hours, op.id, op.role)
+    return _start(session, op.owner, key_mark(op.password_hash), hours, op.id)
 
 
 def current(session: Session, token: str | None, api_key_of: Callable[[str], str | None]) -> Signed | None:

@@ -80,6 +80,18 @@ def _facts(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], fr
     return out
 
 
+def viewers_slate_because(fleet: Fleet, group: GroupConfig) -> str:
+    """Why viewers of the group's channels get slate, in words, or "": for the console and the metric alike."""
+    if group.no_slicer:
+        return "the group is on slate (an operator's choice)"
+    active = fleet.members.get(group.active) if group.active else None
+    if group.no_candidate or active is None:
+        return "no slicer can go on air (no healthy candidate)"
+    if group.active not in fleet.hls_urls and any(k in fleet.hls_urls for k in group.members if k in fleet.members):
+        return f"{active.name} announces no HLS URL"
+    return ""
+
+
 def assess(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], frozen: set[str], clock_now: int,
            wall_now: int, held: frozenset[str] | set[str] = frozenset()) -> Assessment:
     """`held`: the groups a fleet-wide disruption holds (their silence is not judged until it ends)."""
@@ -87,13 +99,7 @@ def assess(fleet: Fleet, group: GroupConfig, health: Callable[[str], Health], fr
     active = next((s for s in slicers if s.on_air), None)
     standbys = sum(1 for s in slicers if s.state == "healthy" and s.enabled and not s.on_air)
     problems: list[str] = []
-    slate_because = ""
-    if group.no_slicer:
-        slate_because = "the group is on slate (an operator's choice)"
-    elif group.no_candidate or active is None:
-        slate_because = "no slicer can go on air (no healthy candidate)"
-    elif not active.has_hls and any(s.has_hls for s in slicers):
-        slate_because = f"{active.name} announces no HLS URL"
+    slate_because = viewers_slate_because(fleet, group)
     if slate_because:
         problems.append(f"viewers get slate: {slate_because}")
     if active is not None and active.frozen:

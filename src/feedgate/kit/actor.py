@@ -2,9 +2,12 @@
 recorded, so events and the audit log name a person without every service taking a parameter for it.
 
 A context variable: each request runs in its own task, and the thread a sync route runs in gets a copy, so
-one request's actor never leaks into another's. Background work (the engine, ingest, feeds) has none.
+one request's actor never leaks into another's. Background work (the engine, ingest, feeds) has none; a
+request that writes the heartbeat batch before it reads (`settled`) does it `unattributed()`.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -23,6 +26,16 @@ _CURRENT: ContextVar[Actor | None] = ContextVar("feedgate_actor", default=None)
 
 def act_as(actor: Actor) -> None:
     _CURRENT.set(actor)
+
+
+@contextmanager
+def unattributed() -> Iterator[None]:
+    """Work a request does for everyone (writing the heartbeat batch it waits for): no one's change."""
+    token = _CURRENT.set(None)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 def current_actor() -> Actor | None:

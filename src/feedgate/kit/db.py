@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from feedgate.kit.actor import Actor, current_actor
 from feedgate.kit.errors import FeedgateError
@@ -107,7 +107,6 @@ class _WriterLock:
 
 
 READONLY = "feedgate_readonly"
-WROTE = "feedgate_wrote"  # Session.info: this transaction wrote something
 
 
 class Database:
@@ -130,28 +129,16 @@ class Database:
         self.write_gate: asyncio.Lock | None = None if self.is_postgres else asyncio.Lock()
         self.on_event: list[Callable[[Session, list[DomainEvent]], None]] = []
         self.on_commit: list[Callable[[Changes], None]] = []
-        # Called before the commit of a transaction that wrote something while someone acted (kit.actor): the
-        # audit log, written in the same transaction as what it records.
+        # Called before each commit made while someone acts (kit.actor: a write request's own transactions):
+        # the audit log, written in the same transaction as what it records.
         self.on_write: list[Callable[[Session, Actor], None]] = []
         event.listen(self.sessions, "before_commit", self._before_commit)
-        event.listen(self.sessions, "after_flush", self._wrote)
-        event.listen(self.sessions, "do_orm_execute", self._executed)
         event.listen(self.sessions, "after_commit", self._after_commit)
         event.listen(self.sessions, "after_rollback", self._after_rollback)
 
-    @staticmethod
-    def _wrote(session: Session, _context: Any = None) -> None:
-        session.info[WROTE] = True
-
-    @staticmethod
-    def _executed(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            state.session.info[WROTE] = True
-
     def _before_commit(self, session: Session) -> None:
-        wrote = session.info.pop(WROTE, False)
         actor = current_actor()
-        if actor is not None and self.on_write and (wrote or session.new or session.dirty or session.deleted):
+        if actor is not None:
             for write in self.on_write:
                 write(session, actor)
         events = take(session)
@@ -162,7 +149,6 @@ class Database:
 
     @staticmethod
     def _after_rollback(session: Session) -> None:
-        session.info.pop(WROTE, None)
         session.info.pop(CHANGES, None)
         session.info.pop(EVENTS, None)
 

@@ -48,4 +48,3 @@ class ConsoleSession(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     operator_id: Mapped[str] = mapped_column(String(32), default="", server_default="", index=True)
-    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from feedgate.kit.actor import Actor
 from feedgate.kit.errors import bad_request, conflict, not_found
-from feedgate.kit.models import commit_change
+from feedgate.kit.models import flush_change
 from feedgate.kit.pagination import Listed, PageQuery, paginate
 from feedgate.kit.time import iso_ms, ms_to_datetime, now_ms, utcnow
 from feedgate.operators import schemas
@@ -60,7 +60,8 @@ def create_operator(session: Session, owner: str, data: schemas.OperatorCreate) 
     op = Operator(id=secrets.token_hex(16), owner=owner, login=login, name=data.name, role=data.role,
                   password_hash=_hasher.hash(data.password), totp_secret=pyotp.random_base32() if data.totp else "")
     session.add(op)
-    commit_change(session, f"Field 'login': '{login}' is taken; choose another.", in_use=False)
+    flush_change(session, {"login": login})  # a race for the same login: 409 naming it
+    session.commit()  # no decision depends on accounts: no configuration version
     uri = pyotp.TOTP(op.totp_secret).provisioning_uri(name=login, issuer_name="feedgate") if op.totp_secret else ""
     return schemas.OperatorWithSecret(**dict(serialize_operator(op)), totp_uri=uri)
 
@@ -70,8 +71,7 @@ def update_operator(session: Session, owner: str, operator_id: str, data: schema
     ends_sessions = False
     if data.name is not None:
         op.name = data.name
-    if data.role is not None:
-        ends_sessions |= data.role != op.role
+    if data.role is not None:  # read by every console request: no session needs ending
         op.role = data.role
     if data.password is not None:
         op.password_hash, ends_sessions = _hasher.hash(data.password), True

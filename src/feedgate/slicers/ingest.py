@@ -38,6 +38,7 @@ from feedgate.failover.health import HealthTable
 from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import HEALTHY, OFFLINE, GroupView, MemberView, breached_signal, role_for
 from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registry
+from feedgate.kit.actor import unattributed
 from feedgate.kit.bulk import MAX_PARAMS, rows_table
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError, bad_request, conflict
@@ -228,9 +229,11 @@ class Ingest:
         return bool(self._admitted) or bool(self._writing)
 
     def settle(self) -> None:
-        """Return once every registration and join applied so far is written (the API reads the database)."""
+        """Return once every registration and join applied so far is written (the API reads the database). The
+        batch is the fleet's, not the asking request's: it is not in that request's audit trail."""
         if self.admitting:
-            self.flush()
+            with unattributed():
+                self.flush()
 
     def _queue(self, key: str, beat: Beat) -> None:
         with self._lock:

@@ -50,14 +50,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_audit_log_at_ms'), 'audit_log', ['at_ms'])
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('operator_id', sa.String(length=32), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('role', sa.String(length=16), server_default='admin', nullable=False))
         batch_op.create_index(batch_op.f('ix_console_sessions_operator_id'), ['operator_id'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_console_sessions_operator_id'))
-        batch_op.drop_column('role')
         batch_op.drop_column('operator_id')
     op.drop_index(op.f('ix_audit_log_at_ms'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_owner'), table_name='audit_log')
