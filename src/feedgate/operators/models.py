@@ -21,7 +21,7 @@ class Operator(Timestamped, Base):
 
 
 class AuditEntry(Base):
-    """Who changed what: one row per transaction that wrote while someone acted (kit.actor), written in it."""
+    """Who changed what: one row per commit made while someone acts (kit.actor), written in that transaction."""
 
     __tablename__ = "audit_log"
 
