@@ -101,6 +101,9 @@ def test_the_audit_log_names_the_operator_who_pressed_slate(api: Api) -> None:
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert {(r["actor_kind"], r["actor_name"]) for r in rows} >= {("operator", name),
                                                                   ("api", f"API key of {api.user_id}")}
+    for path in ("/audit", "/audit.csv"):  # a NUL (PostgreSQL text cannot hold one) is the caller's error
+        refused = api.get(path, params={"what": "a\x00b"})
+        assert refused.status_code == 400 and "'what'" in refused.text, (path, refused.text)
 
 
 def test_disabling_an_operator_ends_their_session(api: Api, other: Api) -> None:

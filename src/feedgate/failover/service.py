@@ -100,8 +100,16 @@ def render_groups(session: Session, groups: Sequence[FailoverGroup]) -> list[sch
         for s in session.scalars(select(Slicer).where(Slicer.failover_group_id.in_(ids))
                                  .order_by(Slicer.order, Slicer.slicer_id)):
             members[s.failover_group_id or ""].append(s)
-    sources = group_sources(session, ids)
-    return [_group_shape(g, channels[g.id], members[g.id], sources.get(g.id, "")) for g in groups]
+    # The active slicer is one of the members read above; only a group whose active slicer is not (it left
+    # a moment ago) costs a query of its own.
+    by_key = {s.id: s for listed in members.values() for s in listed}
+    sources = group_sources(session, [g.id for g in groups if g.active_slicer is not None and not g.no_slicer
+                                      and g.active_slicer not in by_key])
+    for g in groups:
+        if g.id not in sources:
+            active = by_key.get(g.active_slicer or "")
+            sources[g.id] = source_name(g.no_slicer, (active.owner, active.slicer_id) if active else None, g.owner)
+    return [_group_shape(g, channels[g.id], members[g.id], sources[g.id]) for g in groups]
 
 
 def _group_shape(group: FailoverGroup, channels: list[schemas.GroupChannel], members: list[Slicer],

@@ -8,12 +8,13 @@ from fastapi.responses import StreamingResponse
 
 from feedgate.auth.dependencies import Owner
 from feedgate.kit.deps import PageDep, PlainRoute, SessionDep, deleted
-from feedgate.kit.schemas import Deleted
+from feedgate.kit.schemas import NO_NUL, Deleted
 from feedgate.operators import schemas, service
 
 router = APIRouter(tags=["operators"], route_class=PlainRoute)
-Who = Annotated[str | None, Query(max_length=200, description="The actor's name (part of it) or ID.")]
-What = Annotated[str | None, Query(max_length=200, description="Part of the action, e.g. activate_slicer.")]
+Text = Annotated[str, NO_NUL]  # matched in SQL: PostgreSQL text cannot hold NUL
+Who = Annotated[Text | None, Query(max_length=200, description="The actor's name (part of it) or ID.")]
+What = Annotated[Text | None, Query(max_length=200, description="Part of the action, e.g. activate_slicer.")]
 When = Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset is given.")]
 
 

@@ -29,7 +29,6 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -39,7 +38,7 @@ from feedgate.failover.models import FailoverGroup, Slicer
 from feedgate.failover.policy import HEALTHY, OFFLINE, GroupView, MemberView, breached_signal, role_for
 from feedgate.failover.registry import DEFAULT_INTERVAL_MS, GroupConfig, Registry
 from feedgate.kit.actor import unattributed
-from feedgate.kit.bulk import MAX_PARAMS, rows_table
+from feedgate.kit.bulk import insert_rows, rows_table
 from feedgate.kit.db import Database
 from feedgate.kit.errors import FeedgateError, bad_request, conflict
 from feedgate.kit.ids import new_id
@@ -321,14 +320,11 @@ class Ingest:
         """
         stale: tuple[set[str], set[str]] = (set(), set())
         new = [a for a in admitted if a.new]
-        insert = (postgresql.insert if self.db.is_postgres else sqlite.insert)(Slicer)
-        for at in range(0, len(new), MAX_PARAMS // 8):
-            chunk = new[at:at + MAX_PARAMS // 8]
-            created = set(session.execute(insert.values([
-                {"id": a.key, "owner": a.owner, "slicer_id": a.slicer_id, "hostname": a.hostname,
-                 "hls_url": a.hls_url or "", "signals": {}, "state": OFFLINE} for a in chunk
-            ]).on_conflict_do_nothing(index_elements=["owner", "slicer_id"]).returning(Slicer.id)).scalars())
-            stale[1].update(a.key for a in chunk if a.key not in created)
+        created = insert_rows(session, Slicer, [
+            {"id": a.key, "owner": a.owner, "slicer_id": a.slicer_id, "hostname": a.hostname,
+             "hls_url": a.hls_url or "", "signals": {}, "state": OFFLINE} for a in new
+        ], skip_conflicts_on=("owner", "slicer_id"))
+        stale[1].update(a.key for a in new if a.key not in created)
         urls = [{"k": a.key, "u": a.hls_url} for a in admitted if a.hls_url is not None and not a.new]
         if urls:
             v = rows_table(session, {"k": Slicer.id, "u": Slicer.hls_url}, urls)
