@@ -325,6 +325,12 @@ class Registry:
         race with a change from elsewhere.
         """
         fleet = self.current
+        there = fleet.members.get(key)
+        if there is not None and there.group_id == group.id:
+            # A delta re-read the group between the beat's look and now: the member is back, as the database
+            # holds it. Replacing it would mark it unwritten, and the engine would judge its group without it
+            # (a group's active slicer "left the group": a failover away from a beating slicer).
+            return there
         fleet.slicers[(owner, slicer_id)] = key
         fleet.names[key] = (owner, slicer_id)
         order = max((fleet.members[k].order for k in group.members if k in fleet.members), default=0) + 1
