@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME := $(VENV)/.runtime
 
-.PHONY: install run test conformance lint bench bench-fleet clean
+.PHONY: install run test conformance lint bench bench-fleet bench-bad-day clean
 
 # `make run` needs the server's dependencies only; the dev extras (playwright, mypy, schemathesis) come with
 # `make test`, `make lint` and the benchmarks.
@@ -43,6 +43,14 @@ bench: install  # about 9 minutes; bench-fleet adds the 5-minute fleet runs (abo
 	$(BIN)/python benchmarks/viewer_stream.py
 	$(BIN)/python benchmarks/viewer_stream.py --workers 2 --viewers 5000,10000
 	$(BIN)/python benchmarks/failover_latency.py --slicers 2000 --minutes 1
+
+bench-bad-day: install  # about 9 minutes: every slicer at once, a site failing, the fleet silent (#31)
+	$(BIN)/python benchmarks/bulk.py
+	$(BIN)/python benchmarks/fleet.py --slicers 2000
+	$(BIN)/python benchmarks/fleet.py --slicers 1000 --scenario site
+	$(BIN)/python benchmarks/fleet.py --slicers 1000 --scenario partition
+	$(BIN)/python benchmarks/fleet.py --slicers 2000 --instances 2 --postgres
+	$(BIN)/python benchmarks/fleet.py --slicers 5000 --instances 2 --postgres
 
 bench-fleet: install
 	$(BIN)/python benchmarks/failover_latency.py --slicers 2000 --minutes 5

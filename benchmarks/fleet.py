@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import platform
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +35,9 @@ import httpx
 from sqlalchemy import func, select
 from tests.support import ServerProcess
 
+from benchmarks._baseline import baseline_server
 from benchmarks._beats import BeatFleet
+from benchmarks._load import rate
 from feedgate.auth.service import create_user
 from feedgate.auth.signing import signed_params
 from feedgate.failover.models import FailoverEvent, FailoverGroup, FleetDisruption, Slicer
@@ -84,11 +87,12 @@ class Reader:
         self._stop.set()
 
 
-def switches(db: Database, since_ms: int) -> list[tuple[str, str | None, str, int]]:
-    """(group, from, kind, time) of every switch away from a slicer since `since_ms`."""
+def switches(db: Database, since_ms: int) -> list[tuple[str, str | None, str, int, str]]:
+    """(group, from, kind, time, reason) of every switch away from a slicer since `since_ms`."""
     with db.reading() as conn:
         return [tuple(r) for r in conn.execute(select(
-            FailoverEvent.failover_group_id, FailoverEvent.from_slicer_id, FailoverEvent.kind, FailoverEvent.time)
+            FailoverEvent.failover_group_id, FailoverEvent.from_slicer_id, FailoverEvent.kind, FailoverEvent.time,
+            FailoverEvent.reason)
             .where(FailoverEvent.kind.in_(("failover", "failback")), FailoverEvent.from_slicer_id.is_not(None),
                    FailoverEvent.time >= since_ms))]  # type: ignore[misc]
 
@@ -140,6 +144,18 @@ def silence(fleet: BeatFleet, db: Database, groups: list[str], label: str, settl
     return set(victims)
 
 
+def profile(server: ServerProcess, seconds: float, after: float) -> tuple[subprocess.Popen[bytes], Path]:
+    """py-spy over `seconds` of the server from `after` seconds on, all threads, as collapsed stacks
+    (flamegraph.pl reads them)."""
+    assert server.proc is not None
+    out = Path(tempfile.mkdtemp(prefix="feedgate-profile-")) / f"serve-{server.proc.pid}.txt"
+    spy = Path(sys.executable).parent / "py-spy"
+    record = [str(spy), "record", "--pid", str(server.proc.pid), "--duration", str(round(seconds)), "--format",
+              "raw", "--threads", "--rate", "100", "--nonblocking", "-o", str(out)]
+    return subprocess.Popen(["sh", "-c", f'sleep {after} && exec "$0" "$@"', *record],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--slicers", type=int, default=2000)
@@ -153,6 +169,10 @@ def main() -> None:
     parser.add_argument("--silence", type=float, default=8)
     parser.add_argument("--connections", type=int, default=48, help="keep-alive connections per server")
     parser.add_argument("--log-level", default="warning", help="the servers' log level (their logs are kept)")
+    parser.add_argument("--profile", type=float, default=0, metavar="SECONDS",
+                        help="py-spy each server for SECONDS (collapsed stacks, kept)")
+    parser.add_argument("--profile-after", type=float, default=0, metavar="SECONDS",
+                        help="start the profile this long after the start (default: at the start)")
     args = parser.parse_args()
     cluster = None
     if args.postgres and not args.database_url:
@@ -163,6 +183,8 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='feedgate-bench-')) / 'fleet.db'}"
     if url.startswith("sqlite") and args.instances != 1:
         sys.exit("SQLite serves one instance; use --postgres for several")
+    with baseline_server() as bare:  # what this machine serves right now, before the fleet's servers start
+        base = rate(bare, [("GET", "/", None)], 5)
     upgrade(url)
     db = Database(url)
     with db.sessions() as session:
@@ -186,6 +208,7 @@ def main() -> None:
     start_ms = int(time.time() * 1000)
     started = time.monotonic()
     threading.Thread(target=lambda: asyncio.run(fleet.run(10 * 24 * 3600)), daemon=True).start()
+    profiles = [profile(s, args.profile, args.profile_after) for s in servers] if args.profile else []
     on_air_at, curve = None, []
     while time.monotonic() - started < 60:
         waiting = off_air(db)
@@ -236,6 +259,9 @@ def main() -> None:
             print(f"  disruption record: {row.silent} of {row.considered} silent, {row.held_groups} groups held, "
                   f"lasted {((row.ended_ms or 0) - row.started_ms) / 1000:.1f} s")
     reader.stop()
+    for spy, out in profiles:
+        spy.wait()
+        print(f"  profile: {out}")
     # A slicer the load generator itself left silent for a timeout (the machine's cores are shared) did stop.
     late = {s.slicer_id for s in fleet.slicers.values() if s.longest_gap * 1000 >= TIMEOUT_MS}
     away = [s for s in switches(db, start_ms) if s[0] not in victims]
@@ -243,12 +269,18 @@ def main() -> None:
     print(f"  failovers away from slicers that never stopped beating: {len(false)}"
           + (f" (and {len(away) - len(false)} away from {len(late)} slicers the load generator left silent "
              f"for a timeout or more)" if late else ""))
+    for group_id, slicer_id, _, at, reason in sorted(false, key=lambda s: s[3])[:5]:  # what to look into
+        gap = fleet.slicers[slicer_id].longest_gap if slicer_id in fleet.slicers else float("nan")
+        print(f"    {(at - start_ms) / 1000:.1f} s after the start, group {group_id[:8]}, away from {slicer_id} "
+              f"(the load generator's longest gap for it {gap:.1f} s): {reason}")
     reads = reader.after(started + 30)
     print(f"  GET /failover-groups/{{id}} after the first 30 s: p50 {pct(reads, 50):.1f} ms, p99 {pct(reads, 99):.1f} "
           f"ms ({len(reads)} reads)")
     sent = sum(s.sent for s in fleet.slicers.values())
     errors = sum(s.errors for s in fleet.slicers.values())
     print(f"  heartbeats acknowledged {sent:,} (errors {errors}) in {time.monotonic() - started:.0f} s")
+    print(f"  bare async route, same run: {base['rps']:,.0f} req/s, p99 {base['p99_ms']:.1f} ms; the fleet's "
+          f"{args.slicers:,} beats a second are {args.slicers / base['rps']:.2f} of it")
     fleet.stop()
     for s in servers:
         s.stop()
