@@ -21,16 +21,23 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
+# The servers every test shares: each test's slicers fall silent together when it ends, and on a shared
+# server those would open a fleet-wide disruption that holds the next tests' groups (rightly, by the rule),
+# so a test's outcome would depend on which tests ran before it. The rule is tested on servers of its own
+# (tests/failover/test_fleet.py).
+SHARED = {"FEEDGATE_DISRUPTION_MIN_SLICERS": "1000000"}
+
+
 @pytest.fixture(scope="session")
 def sqlite_backend() -> Iterator[Backend]:
     path = Path(tempfile.mkdtemp(prefix="feedgate-sqlite-")) / "feedgate.db"
-    with started_backend("sqlite", f"sqlite:///{path}") as backend:
+    with started_backend("sqlite", f"sqlite:///{path}", **SHARED) as backend:
         yield backend
 
 
 @pytest.fixture(scope="session")
 def postgresql_backend(postgres: PostgresServer) -> Iterator[Backend]:
-    with started_backend("postgresql", postgres.create_database()) as backend:
+    with started_backend("postgresql", postgres.create_database(), **SHARED) as backend:
         yield backend
 
 
