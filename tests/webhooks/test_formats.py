@@ -5,12 +5,11 @@ event_action, dedup_key, and a payload with summary, source and severity on a tr
 import json
 import threading
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import Api, active, assert_error, events, heartbeating, serve_http, started_backend, wait_for
+from tests.support import Api, Backend, active, assert_error, events, heartbeating, serve_http, wait_for
 
 ROUTING_KEY = "R0ut1ngK3yF0rTh3F33dg4t3T3st0001"  # 32 characters, as PagerDuty issues them
 SEVERITIES = {"critical", "error", "warning", "info"}
@@ -99,11 +98,8 @@ def receivers() -> Any:
     r.server.shutdown()
 
 
-def test_pagerduty_triggers_and_resolves_and_slack_reads_well(receivers: Receivers, tmp_path: Path) -> None:
-    # A server of its own: on the shared one, other tests' silent slicers make a group going quiet part of a
-    # fleet-wide disruption, which is held (rightly) instead of giving the no_candidate this test needs.
-    with started_backend("sqlite", f"sqlite:///{tmp_path / 'formats.db'}") as backend:
-        pagerduty_and_slack(backend.new_user(), receivers)
+def test_pagerduty_triggers_and_resolves_and_slack_reads_well(receivers: Receivers, sqlite_backend: Backend) -> None:
+    pagerduty_and_slack(sqlite_backend.new_user(), receivers)
 
 
 def pagerduty_and_slack(api: Api, receivers: Receivers) -> None:
